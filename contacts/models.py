@@ -44,7 +44,9 @@ class Company(Record):
     phone = models.CharField(max_length=32, blank=True)
     website = models.URLField(max_length=300, blank=True)
     description = models.TextField(blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies")
 
     class Meta:
@@ -108,7 +110,9 @@ class Contact(Record):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.prefix, self.first_name, self.middle_name, self.last_name, self.suffix) if p)
+        return " ".join(
+            p for p in (self.prefix, self.first_name, self.middle_name, self.last_name, self.suffix) if p
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact_detail", args=[self.pk])
@@ -159,8 +163,12 @@ class Address(models.Model):
         SHIPPING = "shipping", _("Shipping")
         OTHER = "other", _("Other")
 
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WORK)
     street = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)

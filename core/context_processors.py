@@ -6,30 +6,48 @@ from django.utils.translation import gettext_lazy as _
 # Each area of the CRM, in navigation order. Areas still to come show as "soon" until their app
 # registers a URL name.
 NAVIGATION = [
-    (_("Customers"), [
-        ("contacts", _("Contacts"), "contacts:contact_list", "users"),
-        ("companies", _("Companies"), "contacts:company_list", "building"),
-    ]),
-    (_("Sales"), [
-        ("leads", _("Leads"), "sales:lead_list", "target"),
-        ("deals", _("Deals"), "sales:deal_board", "columns"),
-        ("tasks", _("Tasks"), "activities:task_list", "check"),
-    ]),
-    (_("Marketing"), [
-        ("segments", _("Segments"), "marketing:segment_list", "filter"),
-        ("campaigns", _("Campaigns"), "marketing:campaign_list", "send"),
-    ]),
-    (_("Service"), [
-        ("cases", _("Cases"), "service:case_list", "lifebuoy"),
-    ]),
-    (_("Insights"), [
-        ("reports", _("Reports"), "analytics:report_list", "bar-chart"),
-        ("dashboards", _("Dashboards"), "analytics:dashboard", "grid"),
-    ]),
-    (_("Admin"), [
-        ("automation", _("Automation"), "automation:rule_list", "zap"),
-        ("settings", _("Settings"), "users:settings", "settings"),
-    ]),
+    (
+        _("Customers"),
+        [
+            ("contacts", _("Contacts"), "contacts:contact_list", "users"),
+            ("companies", _("Companies"), "contacts:company_list", "building"),
+        ],
+    ),
+    (
+        _("Sales"),
+        [
+            ("leads", _("Leads"), "sales:lead_list", "target"),
+            ("deals", _("Deals"), "sales:deal_board", "columns"),
+            ("tasks", _("Tasks"), "activities:task_list", "check"),
+        ],
+    ),
+    (
+        _("Marketing"),
+        [
+            ("segments", _("Segments"), "marketing:segment_list", "filter"),
+            ("campaigns", _("Campaigns"), "marketing:campaign_list", "send"),
+        ],
+    ),
+    (
+        _("Service"),
+        [
+            ("cases", _("Cases"), "service:case_list", "lifebuoy"),
+        ],
+    ),
+    (
+        _("Insights"),
+        [
+            ("reports", _("Reports"), "analytics:report_list", "bar-chart"),
+            ("dashboards", _("Dashboards"), "analytics:dashboard", "grid"),
+        ],
+    ),
+    (
+        _("Admin"),
+        [
+            ("automation", _("Automation"), "automation:rule_list", "zap"),
+            ("settings", _("Settings"), "users:settings", "settings"),
+        ],
+    ),
 ]
 
 

@@ -104,6 +104,9 @@ class EventDelivery(models.Model):
             models.UniqueConstraint(fields=["event", "consumer"], name="event_delivery_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.consumer} ← {self.event_id}"
+
 
 class CustomField(TimestampedModel):
     """An admin-defined, typed field on one kind of record; values live in the record's `custom` JSON."""
@@ -156,3 +159,6 @@ class SavedView(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+from .search.models import SearchDocument  # noqa: E402,F401  (registers the search table in this app)

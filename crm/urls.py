@@ -1,3 +1,10 @@
 from django.urls import include, path
 
-urlpatterns = []
+from .api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("users.urls")),
+    path("", include("core.urls")),
+    path("", include("contacts.urls")),
+]

@@ -5,119 +5,199 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Address',
+            name="Address",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('work', 'Work'), ('home', 'Home'), ('billing', 'Billing'), ('shipping', 'Shipping'), ('other', 'Other')], default='work', max_length=20)),
-                ('street', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('is_primary', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("work", "Work"),
+                            ("home", "Home"),
+                            ("billing", "Billing"),
+                            ("shipping", "Shipping"),
+                            ("other", "Other"),
+                        ],
+                        default="work",
+                        max_length=20,
+                    ),
+                ),
+                ("street", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("is_primary", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Company',
+            name="Company",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('custom', models.JSONField(blank=True, default=dict)),
-                ('name', models.CharField(max_length=200)),
-                ('domain', models.CharField(blank=True, max_length=253)),
-                ('industry', models.CharField(blank=True, max_length=100)),
-                ('size', models.CharField(blank=True, choices=[('1-10', '1–10'), ('11-50', '11–50'), ('51-200', '51–200'), ('201-1000', '201–1,000'), ('1001-5000', '1,001–5,000'), ('5001+', '5,001+')], max_length=20)),
-                ('annual_revenue', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('phone', models.CharField(blank=True, max_length=32)),
-                ('website', models.URLField(blank=True, max_length=300)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("custom", models.JSONField(blank=True, default=dict)),
+                ("name", models.CharField(max_length=200)),
+                ("domain", models.CharField(blank=True, max_length=253)),
+                ("industry", models.CharField(blank=True, max_length=100)),
+                (
+                    "size",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1-10", "1–10"),
+                            ("11-50", "11–50"),
+                            ("51-200", "51–200"),
+                            ("201-1000", "201–1,000"),
+                            ("1001-5000", "1,001–5,000"),
+                            ("5001+", "5,001+"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "annual_revenue",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("phone", models.CharField(blank=True, max_length=32)),
+                ("website", models.URLField(blank=True, max_length=300)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name_plural': 'companies',
+                "verbose_name_plural": "companies",
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('custom', models.JSONField(blank=True, default=dict)),
-                ('prefix', models.CharField(blank=True, max_length=20)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('middle_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('suffix', models.CharField(blank=True, max_length=20)),
-                ('email', models.CharField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=32)),
-                ('job_title', models.CharField(blank=True, max_length=150)),
-                ('birthday', models.DateField(blank=True, null=True)),
-                ('lifecycle_stage', models.CharField(choices=[('subscriber', 'Subscriber'), ('lead', 'Lead'), ('mql', 'Marketing qualified lead'), ('sql', 'Sales qualified lead'), ('opportunity', 'Opportunity'), ('customer', 'Customer'), ('evangelist', 'Evangelist'), ('churned', 'Churned'), ('other', 'Other')], default='lead', max_length=20)),
-                ('source', models.CharField(blank=True, max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("custom", models.JSONField(blank=True, default=dict)),
+                ("prefix", models.CharField(blank=True, max_length=20)),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("middle_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("suffix", models.CharField(blank=True, max_length=20)),
+                ("email", models.CharField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=32)),
+                ("job_title", models.CharField(blank=True, max_length=150)),
+                ("birthday", models.DateField(blank=True, null=True)),
+                (
+                    "lifecycle_stage",
+                    models.CharField(
+                        choices=[
+                            ("subscriber", "Subscriber"),
+                            ("lead", "Lead"),
+                            ("mql", "Marketing qualified lead"),
+                            ("sql", "Sales qualified lead"),
+                            ("opportunity", "Opportunity"),
+                            ("customer", "Customer"),
+                            ("evangelist", "Evangelist"),
+                            ("churned", "Churned"),
+                            ("other", "Other"),
+                        ],
+                        default="lead",
+                        max_length=20,
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=100)),
             ],
         ),
         migrations.CreateModel(
-            name='ContactEmail',
+            name="ContactEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254)),
-                ('label', models.CharField(default='work', max_length=20)),
-                ('is_primary', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.CharField(max_length=254)),
+                ("label", models.CharField(default="work", max_length=20)),
+                ("is_primary", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPhone',
+            name="ContactPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32)),
-                ('raw', models.CharField(blank=True, max_length=64)),
-                ('label', models.CharField(default='mobile', max_length=20)),
-                ('is_primary', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=32)),
+                ("raw", models.CharField(blank=True, max_length=64)),
+                ("label", models.CharField(default="mobile", max_length=20)),
+                ("is_primary", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactRole',
+            name="ContactRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=150)),
-                ('is_primary', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=150)),
+                ("is_primary", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-is_primary', 'id'],
+                "ordering": ["-is_primary", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('color', models.CharField(default='#64748b', max_length=7)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("color", models.CharField(default="#64748b", max_length=7)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

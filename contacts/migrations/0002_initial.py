@@ -7,152 +7,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contacts', '0001_initial'),
-        ('users', '0001_initial'),
+        ("contacts", "0001_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="company",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='contacts.company'),
+            model_name="company",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="contacts.company",
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='users.team'),
+            model_name="company",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="users.team",
+            ),
         ),
         migrations.AddField(
-            model_name='address',
-            name='company',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='contacts.company'),
+            model_name="address",
+            name="company",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="addresses",
+                to="contacts.company",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='company',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='primary_contacts', to='contacts.company'),
+            model_name="contact",
+            name="company",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="primary_contacts",
+                to="contacts.company",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="contact",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='users.team'),
+            model_name="contact",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="users.team",
+            ),
         ),
         migrations.AddField(
-            model_name='address',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='contacts.contact'),
+            model_name="address",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="addresses",
+                to="contacts.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='contactemail',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='contacts.contact'),
+            model_name="contactemail",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="emails", to="contacts.contact"
+            ),
         ),
         migrations.AddField(
-            model_name='contactphone',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='contacts.contact'),
+            model_name="contactphone",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="phones", to="contacts.contact"
+            ),
         ),
         migrations.AddField(
-            model_name='contactrole',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='contacts.company'),
+            model_name="contactrole",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="contacts.company"
+            ),
         ),
         migrations.AddField(
-            model_name='contactrole',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='contacts.contact'),
+            model_name="contactrole",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="contacts.contact"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='tag_name_unique_ci'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), name="tag_name_unique_ci"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='contacts', to='contacts.tag'),
+            model_name="contact",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="contacts", to="contacts.tag"),
         ),
         migrations.AddField(
-            model_name='company',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='companies', to='contacts.tag'),
+            model_name="company",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="companies", to="contacts.tag"),
         ),
         migrations.AddConstraint(
-            model_name='address',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('company__isnull', True), ('contact__isnull', False)), models.Q(('company__isnull', False), ('contact__isnull', True)), _connector='OR'), name='address_one_parent'),
+            model_name="address",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("company__isnull", True), ("contact__isnull", False)),
+                    models.Q(("company__isnull", False), ("contact__isnull", True)),
+                    _connector="OR",
+                ),
+                name="address_one_parent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contactemail',
-            index=models.Index(fields=['email'], name='contact_email_lookup_idx'),
+            model_name="contactemail",
+            index=models.Index(fields=["email"], name="contact_email_lookup_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactemail',
-            constraint=models.UniqueConstraint(fields=('contact', 'email'), name='contact_email_unique'),
+            model_name="contactemail",
+            constraint=models.UniqueConstraint(fields=("contact", "email"), name="contact_email_unique"),
         ),
         migrations.AddIndex(
-            model_name='contactphone',
-            index=models.Index(fields=['number'], name='contact_phone_lookup_idx'),
+            model_name="contactphone",
+            index=models.Index(fields=["number"], name="contact_phone_lookup_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactphone',
-            constraint=models.UniqueConstraint(fields=('contact', 'number'), name='contact_phone_unique'),
+            model_name="contactphone",
+            constraint=models.UniqueConstraint(fields=("contact", "number"), name="contact_phone_unique"),
         ),
         migrations.AddConstraint(
-            model_name='contactrole',
-            constraint=models.UniqueConstraint(fields=('contact', 'company'), name='contact_role_unique'),
+            model_name="contactrole",
+            constraint=models.UniqueConstraint(fields=("contact", "company"), name="contact_role_unique"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['owner', 'id'], name='contact_owner_idx'),
+            model_name="contact",
+            index=models.Index(fields=["owner", "id"], name="contact_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['team', 'id'], name='contact_team_idx'),
+            model_name="contact",
+            index=models.Index(fields=["team", "id"], name="contact_team_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['email'], name='contact_email_idx'),
+            model_name="contact",
+            index=models.Index(fields=["email"], name="contact_email_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['phone'], name='contact_phone_idx'),
+            model_name="contact",
+            index=models.Index(fields=["phone"], name="contact_phone_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['company', 'id'], name='contact_company_idx'),
+            model_name="contact",
+            index=models.Index(fields=["company", "id"], name="contact_company_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(django.db.models.functions.text.Lower('last_name'), django.db.models.functions.text.Lower('first_name'), models.F('id'), name='contact_name_idx'),
+            model_name="contact",
+            index=models.Index(
+                django.db.models.functions.text.Lower("last_name"),
+                django.db.models.functions.text.Lower("first_name"),
+                models.F("id"),
+                name="contact_name_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['owner', 'id'], name='company_owner_idx'),
+            model_name="company",
+            index=models.Index(fields=["owner", "id"], name="company_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['team', 'id'], name='company_team_idx'),
+            model_name="company",
+            index=models.Index(fields=["team", "id"], name="company_team_idx"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['domain'], name='company_domain_idx'),
+            model_name="company",
+            index=models.Index(fields=["domain"], name="company_domain_idx"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(django.db.models.functions.text.Lower('name'), models.F('id'), name='company_name_idx'),
+            model_name="company",
+            index=models.Index(
+                django.db.models.functions.text.Lower("name"), models.F("id"), name="company_name_idx"
+            ),
         ),
     ]

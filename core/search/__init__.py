@@ -1,0 +1,122 @@
+"""One search interface, a backend per database (SQLite FTS5; PostgreSQL tsvector + GIN).
+
+    from core import search
+    search.index("contact", [(contact.pk, "Maria Müller maria.mueller@example.com +4915123456789 Acme")])
+    search.filter_queryset(restrict(Contact.objects.all(), user), "contact", "mar mül")[:20]
+
+Documents are `SearchDocument` rows whose `text` holds tokens already folded in Python (core.search.text),
+so both databases match exactly the same tokens. Services call `index()`/`remove()` in the same transaction
+as their write, so search sees a change as soon as that transaction commits.
+
+Matching: every term must match (AND), each as a word prefix ("jo smi" finds John Smith); case and accents
+are folded ("muller" and "mueller" find Müller); an e-mail address or domain typed whole matches as one
+term; phone numbers are indexed as digits. User text never becomes SQL or FTS syntax: terms are built
+from letters, digits and a few joiners only, quoted, and passed as bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import router, transaction
+from django.db.models import QuerySet
+
+from .backends import KIND_SHIFT, RANK_LIMIT, backend_for
+from .models import SearchDocument
+from .text import document_text, normalise_terms, normalise_text
+
+__all__ = [
+    "KINDS",
+    "RANK_LIMIT",
+    "document_id",
+    "filter_queryset",
+    "index",
+    "normalise_terms",
+    "normalise_text",
+    "remove",
+]
+
+# Every searchable kind and its code. The code is part of each stored document id, so never renumber or
+# reuse one; add new kinds at the end.
+KINDS: dict[str, int] = {
+    "contact": 1,
+    "company": 2,
+    "lead": 3,
+    "deal": 4,
+    "case": 5,
+    "product": 6,
+    "order": 7,
+}
+_MAX_OBJECT_ID = (1 << KIND_SHIFT) - 1
+
+
+def _code(kind: str) -> int:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown search kind {kind!r}; add it to core.search.KINDS")
+
+
+def document_id(kind: str, object_id: int) -> int:
+    """The SearchDocument id of one object: `(kind code << 40) | object_id`."""
+    object_id = int(object_id)
+    if not 0 < object_id <= _MAX_OBJECT_ID:
+        raise ValueError(f"object id {object_id} outside 1..{_MAX_OBJECT_ID}")
+    return (_code(kind) << KIND_SHIFT) | object_id
+
+
+def index(kind: str, rows: Iterable[tuple[int, str]]) -> None:
+    """Upsert the documents (object_id, text) of one kind, in the caller's transaction.
+
+    Bulk-friendly: multi-row INSERT ... ON CONFLICT statements of 500 rows; 5,000 rows take one call.
+    When an object id appears more than once the last text wins. Unchanged texts are not rewritten.
+    """
+    code = _code(kind)
+    documents: dict[int, tuple[int, str, int, str]] = {}
+    for object_id, text in rows:
+        doc_id = document_id(kind, object_id)
+        documents[doc_id] = (doc_id, kind, doc_id - (code << KIND_SHIFT), document_text(text or ""))
+    if not documents:
+        return
+    using = router.db_for_write(SearchDocument)
+    backend, connection = backend_for(using)
+    with transaction.atomic(using=using, savepoint=False):
+        backend.upsert(connection, [documents[i] for i in sorted(documents)])
+
+
+def remove(kind: str, object_ids: Iterable[int]) -> None:
+    """Delete the documents of these objects (missing ones are ignored), in the caller's transaction."""
+    ids = sorted({document_id(kind, object_id) for object_id in object_ids})
+    if not ids:
+        return
+    using = router.db_for_write(SearchDocument)
+    backend, connection = backend_for(using)
+    with transaction.atomic(using=using, savepoint=False):
+        backend.delete(connection, ids)
+
+
+def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = True) -> QuerySet:
+    """Restrict `queryset` (of the model behind `kind`; its pk is the object id) to matching documents.
+
+    Composes into the caller's SQL as an INNER JOIN, so visibility filters already on `queryset` and any
+    LIMIT apply to the same statement. Text with no searchable terms matches nothing.
+
+    ranked=True annotates `search_rank` (higher is better: bm25 on SQLite, ts_rank on PostgreSQL; a
+    whole-word match beats a prefix match) and orders best first, then by pk -- provided at most
+    RANK_LIMIT documents of the kind match. Otherwise `search_rank` is None and rows come in pk order,
+    since scoring a quarter of a million prefix matches cannot fit the latency budget; deciding costs one
+    count query capped at RANK_LIMIT, run here (not lazily). ranked=False only filters and keeps the
+    caller's ordering: use it when the caller sorts anyway (list endpoints with their own sort).
+    """
+    code = _code(kind)
+    terms = normalise_terms(text or "")
+    if not terms or queryset.query.is_empty():
+        return queryset.none()
+    backend, connection = backend_for(queryset.db)
+    if not ranked:
+        mode = "filter"
+    elif backend.count_matches(connection, kind, code, terms, RANK_LIMIT + 1) <= RANK_LIMIT:
+        mode = "rank"
+    else:
+        mode = "pk"
+    return backend.filter(queryset, kind, code, terms, mode)

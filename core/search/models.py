@@ -1,0 +1,32 @@
+"""The search index table. Imported by core.models so Django registers it in the `core` app."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SearchDocument(models.Model):
+    """One searchable object: its folded tokens, keyed by kind and object id.
+
+    `id` is not a counter: it is `(kind code << 40) | object_id` (see core.search.document_id), set by
+    `core.search.index()`. That makes it the FTS5 rowid on SQLite, so a match yields the object id and its
+    kind by arithmetic, without a lookup per matching row (measured: that lookup dominated broad prefix
+    searches). It stays a BigAutoField only because on SQLite that is the column type that aliases the rowid.
+    Being derived from (kind, object_id) it is also their uniqueness constraint; no separate index is needed.
+
+    `text` holds normalised tokens separated by single spaces (core.search.text.document_text), not the
+    original text. On PostgreSQL migration 0003 adds a generated `tsv` column with a GIN index; on SQLite it
+    adds the `core_search_fts` FTS5 table and the triggers that keep it in step with this one.
+    Write through core.search.index()/remove(), not the ORM.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=20)
+    object_id = models.BigIntegerField()
+    text = models.TextField(blank=True)
+
+    class Meta:
+        app_label = "core"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"
