@@ -21,13 +21,14 @@ from collections.abc import Iterable
 from django.db import router, transaction
 from django.db.models import QuerySet
 
-from .backends import KIND_SHIFT, RANK_LIMIT, backend_for
+from .backends import KIND_SHIFT, RANK_LIMIT, TIER_LIMIT, backend_for
 from .models import SearchDocument
 from .text import document_text, normalise_terms, normalise_text
 
 __all__ = [
     "KINDS",
     "RANK_LIMIT",
+    "TIER_LIMIT",
     "document_id",
     "filter_queryset",
     "index",
@@ -101,12 +102,15 @@ def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = 
     Composes into the caller's SQL as an INNER JOIN, so visibility filters already on `queryset` and any
     LIMIT apply to the same statement. Text with no searchable terms matches nothing.
 
-    ranked=True annotates `search_rank` (higher is better: bm25 on SQLite, ts_rank on PostgreSQL; a
-    whole-word match beats a prefix match) and orders best first, then by pk -- provided at most
-    RANK_LIMIT documents of the kind match. Otherwise `search_rank` is None and rows come in pk order,
-    since scoring a quarter of a million prefix matches cannot fit the latency budget; deciding costs one
-    count query capped at RANK_LIMIT, run here (not lazily). ranked=False only filters and keeps the
-    caller's ordering: use it when the caller sorts anyway (list endpoints with their own sort).
+    ranked=True annotates `search_rank` (higher is better; compare it only within one result set) and
+    orders by it, then by pk. How depends on how many documents of the kind match, which costs one count
+    query capped at TIER_LIMIT, run here rather than lazily:
+    - at most RANK_LIMIT: relevance -- bm25 on SQLite, ts_rank on PostgreSQL; a whole-word match beats a
+      prefix match, a shorter document a longer one;
+    - at most TIER_LIMIT: 1.0 when every term matched a whole word, else 0.0;
+    - more: None, in pk order (scoring a quarter of a million prefix matches cannot fit the budget).
+    ranked=False only filters and keeps the caller's ordering, with no count query: use it when the
+    caller sorts anyway (list endpoints with their own sort).
     """
     code = _code(kind)
     terms = normalise_terms(text or "")
@@ -115,8 +119,7 @@ def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = 
     backend, connection = backend_for(queryset.db)
     if not ranked:
         mode = "filter"
-    elif backend.count_matches(connection, kind, code, terms, RANK_LIMIT + 1) <= RANK_LIMIT:
-        mode = "rank"
     else:
-        mode = "pk"
+        matches = backend.count_matches(connection, kind, code, terms, max(RANK_LIMIT, TIER_LIMIT) + 1)
+        mode = "rank" if matches <= RANK_LIMIT else "tier" if matches <= TIER_LIMIT else "pk"
     return backend.filter(queryset, kind, code, terms, mode)

@@ -8,9 +8,13 @@ Both compose the search into the caller's query as an INNER JOIN on the search t
 - on PostgreSQL the join on (kind, object_id) lets the planner either drive from the GIN bitmap (few
   matches) or walk the caller's table in pk order probing the (kind, object_id) index (many matches).
 
-Ranking only happens when the match set is small (RANK_LIMIT): ranking means scoring every match before
-the first row can be returned, and a 2-letter prefix matches a quarter of a million documents at 1M rows
-(FTS5 bm25 over those: 150-700 ms). Larger match sets come back in pk order instead.
+Ordering depends on how many documents of the kind match (one count query, capped):
+- up to RANK_LIMIT: full relevance (FTS5 bm25 / ts_rank), best first, then pk;
+- up to TIER_LIMIT: whole-word matches first ("john brown" puts the John Browns before the Johnsons), then
+  pk -- a membership test per match instead of a score;
+- beyond: pk order only. Any ordering other than pk must look at every match before returning the first
+  row, and a 2-letter prefix matches a quarter of a million documents at 1M rows (bm25 over those:
+  150-700 ms); in pk order the scan stops after the first 20 visible matches.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from django.db import connections
 from django.db.models import Expression, FloatField, QuerySet, Value
 from django.db.models.sql.constants import INNER
 
-# Above this many matching documents (of the kind, before visibility) results are not ranked but ordered
-# by pk. 2,000 keeps the ranked case under ~5 ms of scoring on SQLite and ~15 ms on PostgreSQL (measured at
-# 1M documents), and covers typical two-word searches ("jo smi" matches ~800 of 1M in the bench data).
-RANK_LIMIT = 2000
+# Match-count thresholds (documents of the kind, before visibility). Measured at 1M documents: FTS5 bm25
+# costs ~15 us a match, so 300 keeps scoring under ~5 ms; the whole-word tier costs ~2 us a match.
+RANK_LIMIT = 300
+TIER_LIMIT = 2000
 KIND_SHIFT = 40
 TABLE = "core_searchdocument"
 FTS_TABLE = "core_search_fts"
@@ -177,7 +181,8 @@ class SearchBackend:
         raise NotImplementedError
 
     def filter(self, queryset: QuerySet, kind: str, code: int, terms: list[str], mode: str) -> QuerySet:
-        """mode: "filter" (no ordering change), "rank" (best first, then pk) or "pk" (pk order)."""
+        """mode: "filter" (no ordering change), "rank" (best first, then pk), "tier" (whole-word matches
+        first, then pk) or "pk" (pk order)."""
         raise NotImplementedError
 
 
@@ -194,6 +199,9 @@ class SQLiteBackend(SearchBackend):
 
     def match_prefix(self, terms: list[str]) -> str:
         return " AND ".join(self._phrase(t) + "*" for t in terms)
+
+    def match_exact(self, terms: list[str]) -> str:
+        return " AND ".join(self._phrase(t) for t in terms)
 
     def match_ranked(self, terms: list[str]) -> str:
         # Same documents as match_prefix; bm25 sums over phrases, so a whole-word hit adds a second match:
@@ -228,6 +236,14 @@ class SQLiteBackend(SearchBackend):
             # FTS5 `rank` is bm25 negated (lower is better); search_rank is higher-is-better on both backends.
             rank = _JoinedExpression(alias, "(-{alias}.rank)")
             return queryset.annotate(search_rank=rank).order_by("-search_rank", "pk")
+        if mode == "tier":
+            tier = _JoinedExpression(
+                alias,
+                f"(CASE WHEN {{alias}}.rowid IN (SELECT e.rowid FROM {FTS_TABLE} e "
+                f"WHERE e.{FTS_TABLE} MATCH %s AND e.rowid BETWEEN %s AND %s) THEN 1.0 ELSE 0.0 END)",
+                [self.match_exact(terms), low, high],
+            )
+            return queryset.annotate(search_rank=tier).order_by("-search_rank", "pk")
         if mode == "pk":
             # Order by the FTS rowid alone (same order as pk): FTS5 then returns rows already in order and the
             # LIMIT stops the scan early. Adding pk as a tie-breaker would force a sort of every match.
@@ -265,6 +281,9 @@ class PostgresBackend(SearchBackend):
         # (ts_rank cannot tell "john" from "johnny" under a prefix query -- measured, identical scores.)
         return " | ".join(self._lexeme(t) for t in terms)
 
+    def query_exact(self, terms: list[str]) -> str:
+        return " & ".join(self._lexeme(t) for t in terms)
+
     def count_matches(self, connection, kind, code, terms, limit):
         with connection.cursor() as cursor:
             cursor.execute(
@@ -280,6 +299,13 @@ class PostgresBackend(SearchBackend):
         if mode == "rank":
             rank = _JoinedExpression(alias, "ts_rank({alias}.tsv, %s::tsquery, 1)", [self.query_rank(terms)])
             return queryset.annotate(search_rank=rank).order_by("-search_rank", "pk")
+        if mode == "tier":
+            tier = _JoinedExpression(
+                alias,
+                "(CASE WHEN {alias}.tsv @@ %s::tsquery THEN 1.0 ELSE 0.0 END)",
+                [self.query_exact(terms)],
+            )
+            return queryset.annotate(search_rank=tier).order_by("-search_rank", "pk")
         if mode == "pk":
             return queryset.annotate(search_rank=Value(None, output_field=FloatField())).order_by("pk")
         return queryset

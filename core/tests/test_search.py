@@ -207,13 +207,27 @@ def test_ties_are_broken_by_pk():
 
 
 @pytest.mark.django_db
+def test_mid_size_match_sets_put_whole_word_matches_first(monkeypatch):
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    monkeypatch.setattr(search, "TIER_LIMIT", 10)
+    johnny = contact("Johnny", "Brown")
+    john = contact("John", "Brown")
+    browning = contact("John", "Browning")
+    johnson = contact("Mary", "Johnson", text="Mary Johnson brownfield")
+    results = list(search.filter_queryset(Contact.objects.all(), "contact", "john brown"))
+    assert [r.id for r in results] == [john.id, johnny.id, browning.id, johnson.id]
+    assert [r.search_rank for r in results] == [1.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.django_db
 def test_large_match_sets_come_in_pk_order_unranked(monkeypatch):
-    monkeypatch.setattr(search, "RANK_LIMIT", 2)
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    monkeypatch.setattr(search, "TIER_LIMIT", 2)
     rows = [contact("Johnny", f"N{i}") for i in range(3)] + [contact("John", "X")]
     results = list(search.filter_queryset(Contact.objects.all(), "contact", "john"))
     assert [r.id for r in results] == [r.id for r in rows]
     assert all(r.search_rank is None for r in results)
-    assert found("john", ranked=False) and sorted(found("john", ranked=False)) == [r.id for r in rows]
+    assert sorted(found("john", ranked=False)) == [r.id for r in rows]
 
 
 @pytest.mark.django_db
@@ -370,10 +384,13 @@ def test_empty_or_none_querysets():
 
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite query plan")
-def test_sqlite_plan_drives_from_fts(owners):
+def test_sqlite_plan_drives_from_fts(owners, monkeypatch):
     mine, _ = owners
+    monkeypatch.setattr(search, "RANK_LIMIT", search.RANK_LIMIT)
+    monkeypatch.setattr(search, "TIER_LIMIT", search.TIER_LIMIT)
     contact("Jo", "Alpha", owner=mine)
-    for ranked in (True, False):
+    for limits, ranked in [((300, 2000), True), ((0, 2000), True), ((0, 0), True), ((0, 0), False)]:
+        search.RANK_LIMIT, search.TIER_LIMIT = limits  # rank, tier, pk and filter modes
         qs = search.filter_queryset(Contact.objects.filter(owner=mine), "contact", "jo", ranked=ranked)[:20]
         sql, params = qs.query.sql_with_params()
         with connection.cursor() as cursor:
@@ -387,6 +404,7 @@ def test_sqlite_plan_drives_from_fts(owners):
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite unranked order comes from the FTS rowid")
 def test_sqlite_pk_order_needs_no_sort(monkeypatch):
     monkeypatch.setattr(search, "RANK_LIMIT", 0)
+    monkeypatch.setattr(search, "TIER_LIMIT", 0)
     contact("Jo", "Alpha")
     qs = search.filter_queryset(Contact.objects.all(), "contact", "jo")[:20]
     sql, params = qs.query.sql_with_params()
