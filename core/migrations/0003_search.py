@@ -10,7 +10,8 @@ core_search_tsvector() (no parser, no dictionary), with a GIN index. Besides eac
 every prefix p of up to 8 characters, so a typed prefix is one exact GIN entry: a tsquery prefix match
 ('jo':*) makes GIN union every lexeme starting with "jo" (30-50 ms at 1M documents). The unique
 (kind, object_id) index lets the planner probe documents from the searched table's rows when most of them
-match; the raised statistics target keeps row estimates for rare terms (e-mails, phone numbers) realistic.
+match; the raised statistics target keeps row estimates realistic, both for rare terms (e-mails, phone
+numbers) and for choosing how to order results (core.search.backends).
 """
 
 from django.db import migrations, models

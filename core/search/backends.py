@@ -8,7 +8,9 @@ Both compose the search into the caller's query as an INNER JOIN on the search t
 - on PostgreSQL the join on (kind, object_id) lets the planner either drive from the GIN bitmap (few
   matches) or walk the caller's table in pk order probing the (kind, object_id) index (many matches).
 
-Ordering depends on how many documents of the kind match (one count query, capped):
+Ordering depends on how many documents of the kind match (SQLite: a count capped at the tier limit, cheap
+off the FTS doclists; PostgreSQL: the planner's estimate, since counting there means a heap fetch per match
+-- 10-30 ms at 1M documents -- while the estimate is within ~1.5x with the raised statistics target):
 - up to RANK_LIMIT: full relevance (FTS5 bm25 / ts_rank), best first, then pk;
 - up to TIER_LIMIT: whole-word matches first ("john brown" puts the John Browns before the Johnsons), then
   pk -- a membership test per match instead of a score;
@@ -20,14 +22,15 @@ Ordering depends on how many documents of the kind match (one count query, cappe
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 
 from django.db import connections
 from django.db.models import Expression, FloatField, QuerySet, Value
 from django.db.models.sql.constants import INNER
 
-# Match-count thresholds (documents of the kind, before visibility). Measured at 1M documents: FTS5 bm25
-# costs ~15 us a match, so 300 keeps scoring under ~5 ms; the whole-word tier costs ~2 us a match.
+# Default match-count thresholds (documents of the kind, before visibility); each backend's rank_limit and
+# tier_limit say why (the same values measured best on both).
 RANK_LIMIT = 300
 TIER_LIMIT = 2000
 KIND_SHIFT = 40
@@ -147,6 +150,8 @@ def _join(queryset: QuerySet, table: str, condition: str, params: Sequence) -> t
 
 class SearchBackend:
     vendor = ""
+    rank_limit = RANK_LIMIT
+    tier_limit = TIER_LIMIT
 
     # Writing --------------------------------------------------------------------------------------------
 
@@ -177,12 +182,16 @@ class SearchBackend:
     # Reading --------------------------------------------------------------------------------------------
 
     def count_matches(self, connection, kind: str, code: int, terms: list[str], limit: int) -> int:
-        """How many documents of the kind match, counting no further than `limit`."""
+        """How many documents of the kind match (no need to be exact beyond `limit`)."""
         raise NotImplementedError
 
-    def filter(self, queryset: QuerySet, kind: str, code: int, terms: list[str], mode: str) -> QuerySet:
-        """mode: "filter" (no ordering change), "rank" (best first, then pk), "tier" (whole-word matches
-        first, then pk) or "pk" (pk order)."""
+    def filter(
+        self, queryset: QuerySet, kind: str, code: int, terms: list[str], mode: str, rank_terms: list[str]
+    ) -> QuerySet:
+        """`terms` must all match; `rank_terms` (the terms as typed, a superset) are scored.
+
+        mode: "filter" (no ordering change), "rank" (best first, then pk), "tier" (whole-word matches first,
+        then pk) or "pk" (pk order)."""
         raise NotImplementedError
 
 
@@ -190,6 +199,10 @@ class SQLiteBackend(SearchBackend):
     """FTS5 external-content table over core_searchdocument, rowid = document id (migration 0003)."""
 
     vendor = "sqlite"
+    # bm25 costs ~15 us a match at 1M documents (300: under ~5 ms); the whole-word tier ~2 us a match. In pk
+    # order FTS5 visits only matches, in order, so even the broadest prefix stays around a millisecond.
+    rank_limit = 300
+    tier_limit = 2000
 
     @staticmethod
     def _phrase(term: str) -> str:
@@ -222,7 +235,7 @@ class SQLiteBackend(SearchBackend):
             )
             return cursor.fetchone()[0]
 
-    def filter(self, queryset, kind, code, terms, mode):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms):
         low, high = self._range(code)
         # `{pk} = rowid - low` (not `rowid = {pk} + low`) leaves SQLite one usable plan: FTS5 outer, the
         # caller's table probed by primary key.
@@ -230,7 +243,7 @@ class SQLiteBackend(SearchBackend):
             f"{{pk}} = {{alias}}.rowid - %s AND {{alias}}.{FTS_TABLE} MATCH %s "
             "AND {alias}.rowid BETWEEN %s AND %s"
         )
-        match = self.match_ranked(terms) if mode == "rank" else self.match_prefix(terms)
+        match = self.match_ranked(rank_terms) if mode == "rank" else self.match_prefix(terms)
         queryset, alias = _join(queryset, FTS_TABLE, condition, [low, match, low, high])
         if mode == "rank":
             # FTS5 `rank` is bm25 negated (lower is better); search_rank is higher-is-better on both backends.
@@ -241,7 +254,7 @@ class SQLiteBackend(SearchBackend):
                 alias,
                 f"(CASE WHEN {{alias}}.rowid IN (SELECT e.rowid FROM {FTS_TABLE} e "
                 f"WHERE e.{FTS_TABLE} MATCH %s AND e.rowid BETWEEN %s AND %s) THEN 1.0 ELSE 0.0 END)",
-                [self.match_exact(terms), low, high],
+                [self.match_exact(rank_terms), low, high],
             )
             return queryset.annotate(search_rank=tier).order_by("-search_rank", "pk")
         if mode == "pk":
@@ -256,9 +269,12 @@ class PostgresBackend(SearchBackend):
     """Generated tsvector column (tokens + "^prefix" lexemes) with a GIN index (migration 0003)."""
 
     vendor = "postgresql"
-    upsert_sql = SearchBackend.upsert_sql.replace(
-        f"{TABLE}.text <> excluded.text", f"{TABLE}.text IS DISTINCT FROM excluded.text"
-    )
+    # Ranked/tiered orders fetch every match through the GIN bitmap (~5-7 us each, heap included); in pk
+    # order the planner may instead walk the searched table in pk order probing documents (~1 us a row,
+    # stopping after the first visible matches). Measured at 1M documents, 2,000 beat 5,000 as the tier
+    # limit: above ~3,000 matches the planner starts hash-joining every visible row for the tiered order.
+    rank_limit = 300
+    tier_limit = 2000
 
     @staticmethod
     def _lexeme(term: str) -> str:
@@ -285,25 +301,32 @@ class PostgresBackend(SearchBackend):
         return " & ".join(self._lexeme(t) for t in terms)
 
     def count_matches(self, connection, kind, code, terms, limit):
+        # The planner's row estimate (tsvector statistics, target 1000 in migration 0003): ~0.5 ms, and
+        # for single terms within a few percent of the truth at 1M documents; AND-ed terms are assumed
+        # independent (measured within ~1.5x). An exact count would fetch every match from the heap.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE kind = %s AND tsv @@ %s::tsquery "
-                "LIMIT %s) s",
-                [kind, self.query_match(terms), limit],
+                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} WHERE kind = %s AND tsv @@ %s::tsquery",
+                [kind, self.query_match(terms)],
             )
-            return cursor.fetchone()[0]
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
 
-    def filter(self, queryset, kind, code, terms, mode):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms):
         condition = "{alias}.kind = %s AND {alias}.object_id = {pk} AND {alias}.tsv @@ %s::tsquery"
         queryset, alias = _join(queryset, TABLE, condition, [kind, self.query_match(terms)])
         if mode == "rank":
-            rank = _JoinedExpression(alias, "ts_rank({alias}.tsv, %s::tsquery, 1)", [self.query_rank(terms)])
+            rank = _JoinedExpression(
+                alias, "ts_rank({alias}.tsv, %s::tsquery, 1)", [self.query_rank(rank_terms)]
+            )
             return queryset.annotate(search_rank=rank).order_by("-search_rank", "pk")
         if mode == "tier":
             tier = _JoinedExpression(
                 alias,
                 "(CASE WHEN {alias}.tsv @@ %s::tsquery THEN 1.0 ELSE 0.0 END)",
-                [self.query_exact(terms)],
+                [self.query_exact(rank_terms)],
             )
             return queryset.annotate(search_rank=tier).order_by("-search_rank", "pk")
         if mode == "pk":

@@ -8,6 +8,7 @@ and hosts; FTS5's unicode61 tokenizer folds slightly differently. Doing it once 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters that glue parts of one "word" together: e-mail addresses, domains, hyphenated names, AT&T.
@@ -38,66 +39,42 @@ _MAX_COMPOUND_PARTS = 12
 
 def normalise_text(text: str) -> str:
     """Fold case and accents: "Zoë MÜLLER" -> "zoe muller". Used for documents and queries alike."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = "".join(ch for ch in text if ch < "\x80" or unicodedata.category(ch) != "Mn")
     # NFC re-composes what stripping left decomposed (Hangul syllables); Latin has nothing left to compose.
     return unicodedata.normalize("NFC", text.translate(_SPECIAL))
 
 
-def _is_word_char(ch: str) -> bool:
-    # The same classes FTS5's unicode61 tokenizer treats as token characters (letters, numbers, private use).
-    cat = unicodedata.category(ch)
-    return cat[0] in "LN" or cat == "Co"
+_JOINER_CLASS = "".join("\\" + ch for ch in JOINERS)
+_APOSTROPHE_CLASS = "".join(APOSTROPHES)
+# Runs of word characters (\w: Unicode letters and digits, and "_"), joiners and apostrophes; anything else
+# separates. Nearly the classes FTS5's unicode61 tokenizer keeps (it also keeps private-use characters).
+_CHUNK = re.compile(f"[\\w{_JOINER_CLASS}{_APOSTROPHE_CLASS}]+")
+_PLAIN = re.compile(r"[^\W_]+")  # a chunk with no joiner or apostrophe: the common case, one token
+_PART_SEPARATORS = re.compile(f"[{_JOINER_CLASS}{_APOSTROPHE_CLASS}]+")
+_APOSTROPHE_RUN = re.compile(f"[{_APOSTROPHE_CLASS}]+")
+_JOINER_RUN = re.compile(f"([{_JOINER_CLASS}])[{_JOINER_CLASS}]*")
 
 
 def _chunks(folded: str) -> list[str]:
     """Split folded text into runs of word characters, joiners and apostrophes; all else separates."""
-    chunks: list[str] = []
-    current: list[str] = []
-    for ch in folded:
-        if ch in JOINERS or ch in APOSTROPHES or _is_word_char(ch):
-            current.append(ch)
-        elif current:
-            chunks.append("".join(current))
-            current = []
-    if current:
-        chunks.append("".join(current))
-    return chunks
+    return _CHUNK.findall(folded)
 
 
 def _split_parts(chunk: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    for ch in chunk:
-        if ch in JOINERS or ch in APOSTROPHES:
-            if current:
-                parts.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-    if current:
-        parts.append("".join(current))
-    return parts
+    return [part for part in _PART_SEPARATORS.split(chunk) if part]
 
 
 def _compound(chunk: str) -> str:
     """The chunk as one token: apostrophes dropped, outer joiners stripped, joiner runs collapsed."""
-    out: list[str] = []
-    pending_joiner = ""
-    for ch in chunk:
-        if ch in APOSTROPHES:
-            continue
-        if ch in JOINERS:
-            pending_joiner = pending_joiner or ch
-            continue
-        if pending_joiner and out:
-            out.append(pending_joiner)
-        pending_joiner = ""
-        out.append(ch)
-    return "".join(out)
+    return _JOINER_RUN.sub(r"\1", _APOSTROPHE_RUN.sub("", chunk)).strip(JOINERS)
 
 
 def _document_chunk_tokens(chunk: str) -> list[str]:
+    if _PLAIN.fullmatch(chunk):
+        return [chunk]
     compound = _compound(chunk)
     if not compound:
         return []
@@ -158,7 +135,7 @@ def normalise_terms(text: str) -> list[str]:
     """
     terms: dict[str, None] = {}
     for chunk in _chunks(normalise_text(text or "")):
-        term = _compound(chunk)
+        term = chunk if _PLAIN.fullmatch(chunk) else _compound(chunk)
         if any(ch in JOINERS for ch in term):
             term = COMPOUND_MARK + term
         term = term[:MAX_TOKEN_LENGTH]
