@@ -92,15 +92,29 @@ class Reporter:
         return line
 
 
-def time_calls(func: Callable[[], object], count: int, *, warmup: int = 5) -> list[float]:
-    """Milliseconds per call, `count` calls after `warmup` unmeasured ones."""
+# A case stops after this long even if it has not made its `count` calls (with at least MIN_SAMPLES), so
+# a slow endpoint cannot stretch a benchmark without bound.
+CASE_SECONDS = 60.0
+MIN_SAMPLES = 20
+
+
+def time_calls(
+    func: Callable[[], object], count: int, *, warmup: int = 3, seconds: float = CASE_SECONDS
+) -> list[float]:
+    """Milliseconds per call: `count` calls after `warmup` unmeasured ones, or fewer (at least
+    MIN_SAMPLES) if they take longer than `seconds` in all."""
     for _ in range(warmup):
         func()
-    samples = []
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
     for _ in range(count):
         started = time.perf_counter()
         func()
-        samples.append((time.perf_counter() - started) * 1000)
+        now = time.perf_counter()
+        samples.append((now - started) * 1000)
+        if now > deadline and len(samples) >= MIN_SAMPLES:
+            log(f"  (stopped after {len(samples)} of {count} calls: {seconds:.0f} s per case)")
+            break
     return samples
 
 

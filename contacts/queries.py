@@ -101,7 +101,7 @@ def sort_annotate(queryset: QuerySet, order: list[tuple[str, bool]]) -> QuerySet
 # Contacts
 
 
-def contact_search(queryset: QuerySet, text: str) -> QuerySet:
+def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True) -> QuerySet:
     """E-mails match exactly, phones in any format, anything else by name/word prefix."""
     text = (text or "").strip()
     if not text:
@@ -123,7 +123,7 @@ def contact_search(queryset: QuerySet, text: str) -> QuerySet:
             return queryset.filter(
                 Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk"), number=number))
             )
-    return search.filter_queryset(queryset, "contact", text)
+    return search.filter_queryset(queryset, "contact", text, ranked=ranked)
 
 
 def contact_list(
@@ -139,7 +139,7 @@ def contact_list(
     if filter:
         queryset = apply_filter(queryset, contact_fields, filter, user=user)
     if q:
-        queryset = contact_search(queryset, q)
+        queryset = contact_search(queryset, q, ranked=False)
     return queryset
 
 
@@ -151,13 +151,13 @@ def contact_get(user, contact_id, action: str = "view") -> Contact:
 # Companies
 
 
-def company_search(queryset: QuerySet, text: str) -> QuerySet:
+def company_search(queryset: QuerySet, text: str, *, ranked: bool = True) -> QuerySet:
     text = (text or "").strip()
     if not text:
         return queryset
     if len(text) > 200:
         raise ValidationError({"q": ["Search for at most 200 characters."]})
-    return search.filter_queryset(queryset, "company", text)
+    return search.filter_queryset(queryset, "company", text, ranked=ranked)
 
 
 def company_list(
@@ -173,7 +173,7 @@ def company_list(
     if filter:
         queryset = apply_filter(queryset, company_fields, filter, user=user)
     if q:
-        queryset = company_search(queryset, q)
+        queryset = company_search(queryset, q, ranked=False)
     return queryset
 
 
