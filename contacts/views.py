@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import extensions
 from core.errors import ConflictError, ValidationError
 from core.history import history_for
 from core.pagination import keyset_page
@@ -537,20 +538,31 @@ def company_history(request, pk):
 # Detail pages
 
 
-def _tab_items():
-    return [("overview", _("Overview")), ("timeline", _("Timeline")), ("history", _("History"))]
+def _tab_items(object_type: str):
+    """Overview, the tabs other apps register for this object (timeline, purchases, …), history."""
+    return (
+        [("overview", _("Overview"))]
+        + [(t.key, t.label) for t in extensions.tabs(object_type)]
+        + [("history", _("History"))]
+    )
 
 
-def _tab(request) -> str:
+def _tab(request, object_type: str) -> str:
     tab = request.GET.get("tab", "overview")
-    return tab if tab in {"overview", "timeline", "history"} else "overview"
+    return tab if tab in {key for key, _label in _tab_items(object_type)} else "overview"
+
+
+def _extension_context(request, object_type: str, record, tab: str) -> dict:
+    if tab == "overview":
+        return {"side_panels": extensions.panels_render(object_type, request, record)}
+    return {"extension_tab": extensions.tab_render(object_type, tab, request, record)}
 
 
 @crm_view("GET")
 def contact_detail(request, pk):
     user = request.user
     contact = contact_get(user, pk)
-    tab = _tab(request)
+    tab = _tab(request, "contacts.contact")
     company_visible = contact.company_id is not None and can(user, "view", contact.company)
     roles = list(
         ContactRole.objects.filter(contact=contact, company__in=restrict(Company.objects.all(), user))
@@ -562,7 +574,7 @@ def contact_detail(request, pk):
         "contact": contact,
         "title": str(contact),
         "tab": tab,
-        "tab_items": _tab_items(),
+        "tab_items": _tab_items("contacts.contact"),
         "company_visible": company_visible,
         "emails": list(contact.emails.all()),
         "phones": list(contact.phones.all()),
@@ -581,6 +593,7 @@ def contact_detail(request, pk):
         "list_url": reverse("contacts:contact_list"),
         "list_label": _("Contacts"),
     }
+    context.update(_extension_context(request, "contacts.contact", contact, tab))
     if tab == "history":
         context.update(_history(request, contact))
     return render(request, "contacts/contact_detail.html", context)
@@ -590,7 +603,7 @@ def contact_detail(request, pk):
 def company_detail(request, pk):
     user = request.user
     company = company_get(user, pk)
-    tab = _tab(request)
+    tab = _tab(request, "contacts.company")
     members = contact_list(user).filter(
         Q(company=company) | Exists(ContactRole.objects.filter(contact=OuterRef("pk"), company=company))
     )
@@ -608,7 +621,7 @@ def company_detail(request, pk):
         "company": company,
         "title": company.name,
         "tab": tab,
-        "tab_items": _tab_items(),
+        "tab_items": _tab_items("contacts.company"),
         "contacts": contacts,
         "contacts_next": next_cursor,
         "contacts_paged": bool(request.GET.get("contacts_cursor")),
@@ -629,6 +642,7 @@ def company_detail(request, pk):
         "list_url": reverse("contacts:company_list"),
         "list_label": _("Companies"),
     }
+    context.update(_extension_context(request, "contacts.company", company, tab))
     if tab == "history":
         context.update(_history(request, company))
     return render(request, "contacts/company_detail.html", context)

@@ -11,6 +11,9 @@ NAVIGATION = [
         [
             ("contacts", _("Contacts"), "contacts:contact_list", "users"),
             ("companies", _("Companies"), "contacts:company_list", "building"),
+            ("orders", _("Orders"), "commerce:order_list", "inbox"),
+            ("products", _("Products"), "commerce:product_list", "tag"),
+            ("duplicates", _("Duplicates"), "dedupe:group_list", "copy"),
         ],
     ),
     (
@@ -44,6 +47,7 @@ NAVIGATION = [
     (
         _("Admin"),
         [
+            ("imports", _("Imports"), "imports:import_list", "download"),
             ("automation", _("Automation"), "automation:rule_list", "zap"),
             ("settings", _("Settings"), "users:settings", "settings"),
         ],

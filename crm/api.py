@@ -1,8 +1,12 @@
 """The REST API at /api/v1/: one router per app."""
 
+from activities.api import router as activity_router
+from commerce.api import router as commerce_router
 from contacts.api import company_router
 from contacts.api import router as contact_router
 from core.api import make_api
+from dedupe.api import router as dedupe_router
+from imports.api import router as import_router
 from users.api import public_router
 from users.api import router as user_router
 
@@ -23,3 +27,8 @@ api.add_router("", public_router)
 api.add_router("", user_router)
 api.add_router("/contacts", contact_router)
 api.add_router("/companies", company_router)
+# Each of these routers declares its own paths (e.g. "/activities", "/tasks"; "/products", "/orders").
+api.add_router("", activity_router)
+api.add_router("", commerce_router)
+api.add_router("", import_router)
+api.add_router("", dedupe_router)

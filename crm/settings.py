@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "core",
     "users",
     "contacts",
+    "activities",
+    "commerce",
+    "imports",
+    "dedupe",
 ]
 
 MIDDLEWARE = [

@@ -7,4 +7,8 @@ urlpatterns = [
     path("", include("users.urls")),
     path("", include("core.urls")),
     path("", include("contacts.urls")),
+    path("", include("activities.urls")),
+    path("", include("commerce.urls")),
+    path("", include("imports.urls")),
+    path("", include("dedupe.urls")),
 ]

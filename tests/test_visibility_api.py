@@ -16,42 +16,24 @@ import pytest
 from contacts.models import Company, Contact
 from core.models import CustomField, HistoryEntry, OutboxEvent
 from core.testing import openapi_spec
+from tests.matrix import MODULES
+from tests.matrix.rules import (
+    ACTORS,
+    ARCHIVES,
+    CHANGES,
+    SEES,
+    WRITERS,
+    admins,
+    everyone,
+    public,
+    record_rule,
+    writers,
+)
 from users.models import ApiToken, Team, User
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ["anonymous", "admin", "manager", "owner", "teammate", "other", "other_manager", "readonly"]
-SEES = {"admin", "manager", "owner", "teammate", "readonly"}
-CHANGES = {"admin", "manager", "owner", "teammate"}
-ARCHIVES = {"admin", "manager", "owner"}
-WRITERS = {"admin", "manager", "owner", "teammate", "other", "other_manager"}
-
-
-def record_rule(allowed: set[str], ok: int):
-    def expect(actor: str) -> int:
-        if actor == "anonymous":
-            return 401
-        if actor not in SEES:
-            return 404
-        return ok if actor in allowed else 403
-
-    return expect
-
-
-def everyone(ok: int):
-    return lambda actor: 401 if actor == "anonymous" else ok
-
-
-def writers(ok: int):
-    return lambda actor: 401 if actor == "anonymous" else (ok if actor in WRITERS else 403)
-
-
-def admins(ok: int):
-    return lambda actor: 401 if actor == "anonymous" else (ok if actor == "admin" else 403)
-
-
-def public(ok: int):
-    return lambda actor: ok
+__all__ = ["ARCHIVES", "CHANGES", "SEES", "WRITERS", "database_state"]
 
 
 def contact_body(ctx):
@@ -110,6 +92,9 @@ MATRIX = {
     ("post", "/api/v1/companies/{company_id}/restore"): (record_rule(ARCHIVES, 200), None),
     ("get", "/api/v1/companies/{company_id}/history"): (record_rule(SEES, 200), None),
 }
+for _module in MODULES:
+    assert not set(_module.API) & set(MATRIX), _module.__name__
+    MATRIX.update(_module.API)
 
 
 def test_every_operation_is_in_the_matrix():
@@ -132,6 +117,7 @@ def database_state() -> tuple:
         Team.objects.count(),
         list(ApiToken.objects.order_by("id").values("id", "revoked_at")),
         CustomField.objects.count(),
+        *(module.state() for module in MODULES),
     )
 
 
@@ -148,7 +134,7 @@ def world(org, api_as):
     )
     clients = {name: api_as(getattr(org, name)) for name in ACTORS if name != "anonymous"}
     clients["anonymous"] = api_as(None)
-    return {
+    ctx = {
         "org": org,
         "clients": clients,
         "contact": contact.pk,
@@ -161,6 +147,9 @@ def world(org, api_as):
             "field_id": field.pk,
         },
     }
+    for module in MODULES:
+        module.world(ctx)
+    return ctx
 
 
 @pytest.mark.parametrize("actor", ACTORS)

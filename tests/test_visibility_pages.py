@@ -11,34 +11,20 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.test_visibility_api import ARCHIVES, CHANGES, SEES, WRITERS, database_state
+from tests.matrix import MODULES
+from tests.matrix.rules import (
+    ACTORS,
+    ARCHIVES,
+    CHANGES,
+    SEES,
+    admin_only,
+    record,
+    signed_in,
+    writer,
+)
+from tests.test_visibility_api import database_state
 
 pytestmark = pytest.mark.django_db
-
-ACTORS = ["anonymous", "admin", "manager", "owner", "teammate", "other", "other_manager", "readonly"]
-
-
-def record(allowed: set[str], ok: int):
-    def expect(actor):
-        if actor == "anonymous":
-            return 302
-        if actor not in SEES:
-            return 404
-        return ok if actor in allowed else 403
-
-    return expect
-
-
-def signed_in(ok: int):
-    return lambda actor: 302 if actor == "anonymous" else ok
-
-
-def writer(ok: int):
-    return lambda actor: 302 if actor == "anonymous" else (ok if actor in WRITERS else 403)
-
-
-def admin_only(ok: int):
-    return lambda actor: 302 if actor == "anonymous" else (ok if actor == "admin" else 403)
 
 
 def contact_form(ctx):
@@ -115,6 +101,10 @@ ARGS = {
     "contacts:contact_field": lambda ctx: [ctx["contact"], "first_name"],
     "contacts:company_field": lambda ctx: [ctx["company"], "name"],
 }
+for _module in MODULES:
+    assert not set(_module.PAGES) & set(MATRIX), _module.__name__
+    MATRIX.update(_module.PAGES)
+    ARGS.update(_module.PAGE_ARGS)
 
 
 def named_urls() -> set[str]:
@@ -150,7 +140,17 @@ def world(org, page_as):
     field = custom_field_create(
         actor=org.admin, data={"object_type": "contacts.company", "label": "Region", "field_type": "text"}
     )
-    return {"org": org, "contact": contact.pk, "company": company.pk, "token": token.pk, "field": field.pk}
+    ctx = {
+        "org": org,
+        "contact": contact.pk,
+        "company": company.pk,
+        "token": token.pk,
+        "field": field.pk,
+        "ids": {"contact_id": contact.pk, "company_id": company.pk},
+    }
+    for module in MODULES:
+        module.world(ctx)
+    return ctx
 
 
 def _url(name, ctx):
@@ -158,7 +158,8 @@ def _url(name, ctx):
 
     if name in ARGS:
         return reverse(name, args=ARGS[name](ctx))
-    if name.endswith(("_detail", "_edit", "_archive", "_restore", "_history")):
+    suffixes = ("_detail", "_edit", "_archive", "_restore", "_history")
+    if name.startswith("contacts:") and name.endswith(suffixes):
         return reverse(name, args=[ctx["company"] if "company" in name else ctx["contact"]])
     return reverse(name)
 

@@ -448,15 +448,10 @@ def test_contact_detail_shows_header_related_and_tabs(admin_client, admin):
         "vip",
         "CEO",
         "Overview",
-        "Timeline",
         "History",
         "Archive",
     ]:
         assert expected in text
-    text = page_text(
-        admin_client.get(reverse("contacts:contact_detail", args=[contact.pk]), {"tab": "timeline"})
-    )
-    assert "Notes, calls, meetings and e-mails will appear here" in text
     text = page_text(
         admin_client.get(reverse("contacts:contact_detail", args=[contact.pk]), {"tab": "history"})
     )

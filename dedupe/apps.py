@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DedupeConfig(AppConfig):
+    name = "dedupe"
+    verbose_name = "Duplicates and merge"
