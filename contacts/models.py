@@ -47,6 +47,7 @@ class Company(Record):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    external_id = models.CharField(max_length=100, blank=True, default="", db_default="")
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies")
 
     class Meta:
@@ -55,6 +56,7 @@ class Company(Record):
             models.Index(fields=["owner", "id"], name="company_owner_idx"),
             models.Index(fields=["team", "id"], name="company_team_idx"),
             models.Index(fields=["domain"], name="company_domain_idx"),
+            models.Index(fields=["external_id"], name="company_external_idx"),
             models.Index(Lower("name"), "id", name="company_name_idx"),
         ]
 
@@ -93,6 +95,8 @@ class Contact(Record):
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.LEAD)
     source = models.CharField(max_length=100, blank=True)
+    # The record's id in another system (a shop, an ERP, the file it was imported from): an import key.
+    external_id = models.CharField(max_length=100, blank=True, default="", db_default="")
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
 
     class Meta:
@@ -102,6 +106,7 @@ class Contact(Record):
             models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["company", "id"], name="contact_company_idx"),
+            models.Index(fields=["external_id"], name="contact_external_idx"),
             models.Index(Lower("last_name"), Lower("first_name"), "id", name="contact_name_idx"),
         ]
 

@@ -86,6 +86,7 @@ class ContactBase(Schema):
     roles: list[RoleIn] | None = None
     lifecycle_stage: str | None = None
     source: str | None = None
+    external_id: str | None = None
     tags: list[str] | None = None
     owner_id: int | None = None
     team_id: int | None = None
@@ -123,6 +124,7 @@ class ContactOut(Schema):
     roles: list[RoleOut]
     lifecycle_stage: str
     source: str
+    external_id: str
     tags: list[str]
     owner_id: int | None
     team_id: int | None
@@ -151,6 +153,7 @@ class CompanyBase(Schema):
     website: str | None = None
     description: str | None = None
     parent_id: int | None = None
+    external_id: str | None = None
     addresses: list[AddressIn] | None = None
     tags: list[str] | None = None
     owner_id: int | None = None
@@ -179,6 +182,7 @@ class CompanyOut(Schema):
     website: str
     description: str
     parent_id: int | None
+    external_id: str
     addresses: list[AddressOut]
     tags: list[str]
     owner_id: int | None

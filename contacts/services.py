@@ -40,6 +40,7 @@ CONTACT_FIELDS = [
     "birthday",
     "lifecycle_stage",
     "source",
+    "external_id",
 ]
 COMPANY_FIELDS = [
     "name",
@@ -51,6 +52,7 @@ COMPANY_FIELDS = [
     "phone",
     "website",
     "description",
+    "external_id",
 ]
 ADDRESS_FIELDS = ["kind", "street", "city", "region", "postal_code", "country"]
 MAX_LIST_ITEMS = 50

@@ -35,6 +35,7 @@ contact_table = Table(
         Column("owner", _("Owner"), path="owner", kind="user"),
         Column("job_title", _("Job title"), default=False),
         Column("source", _("Source"), default=False),
+        Column("external_id", _("External ID"), default=False),
         Column("team", _("Team"), path="team.name", default=False),
         Column("birthday", _("Birthday"), kind="date", default=False),
         Column("created_at", _("Created"), kind="datetime", sort="created_at"),
