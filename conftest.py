@@ -17,6 +17,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _search_vocabulary_forgotten():
+    # The search vocabulary remembers which words were committed; tests roll the database back.
+    from core.search import fuzzy
+
+    fuzzy.forget()
+
+
 @dataclass
 class Org:
     admin: object

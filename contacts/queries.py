@@ -103,7 +103,7 @@ def sort_annotate(queryset: QuerySet, order: list[tuple[str, bool]]) -> QuerySet
 # Contacts
 
 
-def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True) -> QuerySet:
+def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True, typos: bool = False) -> QuerySet:
     """E-mails match exactly, phones in any format, anything else by name/word prefix."""
     text = (text or "").strip()
     if not text:
@@ -125,7 +125,7 @@ def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True) -> Que
             return queryset.filter(
                 Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk"), number=number))
             )
-    return search.filter_queryset(queryset, "contact", text, ranked=ranked)
+    return search.filter_queryset(queryset, "contact", text, ranked=ranked, typos=typos)
 
 
 def contact_list(
@@ -153,13 +153,13 @@ def contact_get(user, contact_id, action: str = "view") -> Contact:
 # Companies
 
 
-def company_search(queryset: QuerySet, text: str, *, ranked: bool = True) -> QuerySet:
+def company_search(queryset: QuerySet, text: str, *, ranked: bool = True, typos: bool = False) -> QuerySet:
     text = (text or "").strip()
     if not text:
         return queryset
     if len(text) > 200:
         raise ValidationError({"q": ["Search for at most 200 characters."]})
-    return search.filter_queryset(queryset, "company", text, ranked=ranked)
+    return search.filter_queryset(queryset, "company", text, ranked=ranked, typos=typos)
 
 
 def company_list(
@@ -183,31 +183,57 @@ def company_get(user, company_id, action: str = "view") -> Company:
     return get_for(user, Company.objects.select_related("parent", "owner", "team"), company_id, action)
 
 
-def global_search(user, text: str, *, limit: int = 8) -> dict[str, list]:
-    """The search box: contacts and companies the user may see, grouped by type, best first."""
+SEARCH_BOX_CONTACT_COLUMNS = (
+    "id",
+    "prefix",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "email",
+    "phone",
+    "job_title",
+    "company__id",
+    "company__name",
+    "company__owner_id",
+    "company__team_id",
+)
+
+
+def _exact_only(text: str) -> bool:
+    return "@" in text or looks_like_phone(text)
+
+
+def search_box_contacts(user, text: str, limit: int) -> list[Contact]:
+    """Contacts for the search box: visible, not archived, best first. When nothing matches, the words are
+    searched again tolerating typos ("jonh smith" finds John Smith; core.search.fuzzy). E-mail addresses
+    and phone numbers are only ever matched exactly."""
     text = (text or "").strip()
     if not text:
-        return {"contacts": [], "companies": []}
-    contacts = list(
-        contact_search(restrict(Contact.objects.filter(archived_at__isnull=True), user), text)
-        .select_related("company")
-        .only(
-            "id",
-            "first_name",
-            "last_name",
-            "prefix",
-            "middle_name",
-            "suffix",
-            "email",
-            "company__name",
-            "job_title",
-        )[:limit]
-    )
-    companies = []
-    if "@" not in text:
-        companies = list(
-            company_search(restrict(Company.objects.filter(archived_at__isnull=True), user), text).only(
-                "id", "name", "domain", "industry"
-            )[:limit]
-        )
-    return {"contacts": contacts, "companies": companies}
+        return []
+    visible = restrict(Contact.objects.filter(archived_at__isnull=True), user).select_related("company")
+    found = list(contact_search(visible, text).only(*SEARCH_BOX_CONTACT_COLUMNS)[:limit])
+    if not found and not _exact_only(text):
+        found = list(contact_search(visible, text, typos=True).only(*SEARCH_BOX_CONTACT_COLUMNS)[:limit])
+    return found
+
+
+def search_box_companies(user, text: str, limit: int) -> list[Company]:
+    """Companies for the search box, as `search_box_contacts` (no companies for an e-mail address)."""
+    text = (text or "").strip()
+    if not text or ("@" in text and " " not in text):
+        return []
+    visible = restrict(Company.objects.filter(archived_at__isnull=True), user)
+    columns = ("id", "name", "domain", "industry")
+    found = list(company_search(visible, text).only(*columns)[:limit])
+    if not found and not _exact_only(text):
+        found = list(company_search(visible, text, typos=True).only(*columns)[:limit])
+    return found
+
+
+def global_search(user, text: str, *, limit: int = 8) -> dict[str, list]:
+    """The search box: contacts and companies the user may see, grouped by type, best first."""
+    return {
+        "contacts": search_box_contacts(user, text, limit),
+        "companies": search_box_companies(user, text, limit),
+    }

@@ -52,6 +52,8 @@ from .queries import (
     contact_fields,
     contact_get,
     contact_list,
+    search_box_companies,
+    search_box_contacts,
     sort_annotate,
     sort_resolve,
 )
@@ -836,25 +838,7 @@ def company_options(request):
 
 
 def _contact_results(user, text, limit):
-    contacts = (
-        contact_list(user, q=text)
-        .select_related("company")
-        .only(
-            "id",
-            "prefix",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "suffix",
-            "email",
-            "phone",
-            "job_title",
-            "company__name",
-            "company__id",
-            "company__owner_id",
-            "company__team_id",
-        )[:limit]
-    )
+    contacts = search_box_contacts(user, text, limit)
     results = []
     for contact in contacts:
         company = contact.company.name if contact.company_id and can(user, "view", contact.company) else ""
@@ -871,9 +855,7 @@ def _contact_results(user, text, limit):
 
 
 def _company_results(user, text, limit):
-    if "@" in text and " " not in text:
-        return _("Companies"), []
-    companies = company_list(user, q=text).only("id", "name", "domain", "industry")[:limit]
+    companies = search_box_companies(user, text, limit)
     return _("Companies"), [
         {
             "title": c.name,

@@ -161,4 +161,4 @@ class SavedView(TimestampedModel):
         return self.name
 
 
-from .search.models import SearchDocument  # noqa: E402,F401  (registers the search table in this app)
+from .search.models import SearchDocument, SearchTerm  # noqa: E402,F401  (registers the search tables in this app)

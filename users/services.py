@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -17,6 +18,7 @@ from core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from core.history import history_record
 from core.models import CustomField, SavedView
 from core.services import raise_if
+from core.sqljson import json_list, json_list_decode
 from core.visibility import require_admin, role_of
 
 from .models import ApiToken, LoginFailure, Team, User
@@ -229,10 +231,21 @@ def token_authenticate(secret: str) -> User | None:
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=token_hash(secret), revoked_at__isnull=True, user__is_active=True)
+        .annotate(
+            teams_json=json_list(
+                User.teams.through.objects.filter(user_id=OuterRef("user_id")),
+                {"id": "team_id", "name": "team__name"},
+                group_by="user_id",
+            )
+        )
         .first()
     )
     if token is None:
         return None
+    # The user's teams come with the token (visibility needs them on every request): one statement.
+    # Ordered as `User.team_ids` orders them (by team name): the first is the default team to share with.
+    teams = sorted(json_list_decode(token.teams_json), key=lambda t: (t["name"], t["id"]))
+    token.user.__dict__["team_ids"] = [t["id"] for t in teams]
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -5,30 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0002_initial'),
-        ('users', '0001_initial'),
+        ("contacts", "0002_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='external_id',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="company",
+            name="external_id",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='external_id',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="contact",
+            name="external_id",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['external_id'], name='company_external_idx'),
+            model_name="company",
+            index=models.Index(fields=["external_id"], name="company_external_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['external_id'], name='contact_external_idx'),
+            model_name="contact",
+            index=models.Index(fields=["external_id"], name="contact_external_idx"),
         ),
     ]

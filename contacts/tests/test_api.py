@@ -471,3 +471,40 @@ def test_token_sign_in_is_throttled(org, client):
     assert client.post(url, bad, content_type="application/json").status_code == 401
     good = {"username": "owner", "password": "pw-ownerowner"}
     assert client.post(url, good, content_type="application/json").status_code == 429
+
+
+def test_read_is_one_statement_and_matches_the_list(org, api_as):
+    """GET of one contact: the token check and one statement with every related list; same record as
+    the list returns, archived or not, and 404 for a record the caller may not see."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_as(org.owner)
+    company = api.post("companies", {"name": "Acme"}).json()
+    contact = create_contact(
+        api,
+        company_id=company["id"],
+        tags=["b-tag", "a-tag"],
+        emails=[{"email": "p@x.example", "is_primary": True}, "q@x.example"],
+        phones=["+49 151 23456789"],
+        addresses=[{"city": "Paris", "country": "FR"}],
+        roles=[{"company_id": company["id"], "title": "CTO", "is_primary": True}],
+    )
+    api.get(f"contacts/{contact['id']}")  # the token's last-used time is written on first use
+    with CaptureQueriesContext(connection) as queries:
+        one = api.get(f"contacts/{contact['id']}")
+    assert one.status_code == 200
+    assert len(queries) == 2, "\n".join(q["sql"][:150] for q in queries)
+    listed = api.get("contacts", filter=f"id = {contact['id']}").json()["items"][0]
+    body = one.json()
+    assert body == listed
+    assert body["tags"] == ["a-tag", "b-tag"]
+    assert body["emails"][0] == {"email": "p@x.example", "label": "work", "is_primary": True}
+    assert body["roles"] == [
+        {"company_id": company["id"], "company_name": "Acme", "title": "CTO", "is_primary": True}
+    ]
+    assert_matches_spec(one, "get", "/api/v1/contacts/{contact_id}")
+    assert api_as(org.other).get(f"contacts/{contact['id']}").status_code == 404
+    api.delete(f"contacts/{contact['id']}")
+    archived = api.get(f"contacts/{contact['id']}")
+    assert archived.status_code == 200 and archived.json()["archived_at"] is not None

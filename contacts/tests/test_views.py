@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -751,6 +752,22 @@ def test_global_search_page_and_dropdown(admin_client, admin, other_member):
     assert "See all results" in text
     text = page_text(admin_client.get(reverse("core:search")))
     assert "Search everything" in text
+
+
+def test_global_search_tolerates_typos_within_visibility(client, admin, other_member):
+    make_contact(admin, first_name="Johanna", last_name="Schmidt")
+    make_company(admin, name="Globex Industries")
+    make_contact(admin, first_name="Johann", last_name="Schmitz", team_id=0)
+    client.force_login(other_member)
+    make_contact(other_member, first_name="Johanna", last_name="Schmied")
+    admin_client = Client()
+    admin_client.force_login(admin)
+    text = page_text(admin_client.get(reverse("core:search_suggest"), {"q": "johnana schmdit"}))
+    assert "Johanna Schmidt" in text and "Schmied" not in text
+    text = page_text(admin_client.get(reverse("core:search"), {"q": "globx industires"}))
+    assert "Globex Industries" in text
+    mine = page_text(client.get(reverse("core:search_suggest"), {"q": "johnana"}))
+    assert "Schmied" in mine and "Schmidt" not in mine  # typos never widen what a user may see
 
 
 def test_global_search_respects_visibility(client, admin, other_member):

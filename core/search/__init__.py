@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from django.db import router, transaction
 from django.db.models import QuerySet
 
+from . import fuzzy
 from .backends import KIND_SHIFT, backend_for
 from .models import SearchDocument
 from .text import document_text, normalise_terms, normalise_text
@@ -87,6 +88,7 @@ def index(kind: str, rows: Iterable[tuple[int, str]]) -> None:
     backend, connection = backend_for(using)
     with transaction.atomic(using=using, savepoint=False):
         backend.upsert(connection, [documents[i] for i in sorted(documents)])
+        fuzzy.vocabulary_add(connection, (d[3] for d in documents.values()))
 
 
 def remove(kind: str, object_ids: Iterable[int]) -> None:
@@ -100,7 +102,9 @@ def remove(kind: str, object_ids: Iterable[int]) -> None:
         backend.delete(connection, ids)
 
 
-def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = True) -> QuerySet:
+def filter_queryset(
+    queryset: QuerySet, kind: str, text: str, *, ranked: bool = True, typos: bool = False
+) -> QuerySet:
     """Restrict `queryset` (of the model behind `kind`; its pk is the object id) to matching documents.
 
     Composes into the caller's SQL as an INNER JOIN, so visibility filters already on `queryset` and any
@@ -115,6 +119,10 @@ def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = 
     - more: None, in pk order (scoring a quarter of a million prefix matches cannot fit the budget).
     ranked=False only filters and keeps the caller's ordering, with no count query: use it when the
     caller sorts anyway (list endpoints with their own sort).
+
+    typos=True is the second try of a search that found nothing: each word of four letters or more also
+    matches the vocabulary words a typo or two away from it (core.search.fuzzy), as whole words; results
+    in pk order. When no word has a correction it matches nothing.
     """
     code = _code(kind)
     terms = normalise_terms(text or "")
@@ -125,6 +133,11 @@ def filter_queryset(queryset: QuerySet, kind: str, text: str, *, ranked: bool = 
     # "sa"): matching it too changes nothing but the cost, and PostgreSQL's row estimate, which assumes
     # independent terms (measured 5x too low for "sa san"). Ranking still sees every term.
     required = [t for t in terms if not any(other != t and other.startswith(t) for other in terms)]
+    if typos:
+        groups = [[t, *fuzzy.corrections(t, using=queryset.db)] for t in required]
+        if all(len(group) == 1 for group in groups):
+            return queryset.none()
+        return backend.filter_alternatives(queryset, kind, code, groups)
     if not ranked:
         mode = "filter"
     else:

@@ -194,6 +194,12 @@ class SearchBackend:
         then pk) or "pk" (pk order)."""
         raise NotImplementedError
 
+    def filter_alternatives(
+        self, queryset: QuerySet, kind: str, code: int, groups: list[list[str]]
+    ) -> QuerySet:
+        """Every group must match: its first term as a word prefix, or any other as a whole word; pk order."""
+        raise NotImplementedError
+
 
 class SQLiteBackend(SearchBackend):
     """FTS5 external-content table over core_searchdocument, rowid = document id (migration 0003)."""
@@ -264,6 +270,20 @@ class SQLiteBackend(SearchBackend):
             return queryset.annotate(search_rank=Value(None, output_field=FloatField())).order_by(rowid.asc())
         return queryset
 
+    def filter_alternatives(self, queryset, kind, code, groups):
+        low, high = self._range(code)
+        match = " AND ".join(
+            "(" + " OR ".join([self._phrase(group[0]) + "*", *(self._phrase(t) for t in group[1:])]) + ")"
+            for group in groups
+        )
+        condition = (
+            f"{{pk}} = {{alias}}.rowid - %s AND {{alias}}.{FTS_TABLE} MATCH %s "
+            "AND {alias}.rowid BETWEEN %s AND %s"
+        )
+        queryset, alias = _join(queryset, FTS_TABLE, condition, [low, match, low, high])
+        rowid = _JoinedExpression(alias, "{alias}.rowid", output_field=FloatField())
+        return queryset.annotate(search_rank=Value(None, output_field=FloatField())).order_by(rowid.asc())
+
 
 class PostgresBackend(SearchBackend):
     """Generated tsvector column (tokens + "^prefix" lexemes) with a GIN index (migration 0003)."""
@@ -332,6 +352,15 @@ class PostgresBackend(SearchBackend):
         if mode == "pk":
             return queryset.annotate(search_rank=Value(None, output_field=FloatField())).order_by("pk")
         return queryset
+
+    def filter_alternatives(self, queryset, kind, code, groups):
+        match = " & ".join(
+            "(" + " | ".join([self.query_match([group[0]]), *(self._lexeme(t) for t in group[1:])]) + ")"
+            for group in groups
+        )
+        condition = "{alias}.kind = %s AND {alias}.object_id = {pk} AND {alias}.tsv @@ %s::tsquery"
+        queryset, _alias = _join(queryset, TABLE, condition, [kind, match])
+        return queryset.annotate(search_rank=Value(None, output_field=FloatField())).order_by("pk")
 
 
 _BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLiteBackend(), "postgresql": PostgresBackend()}

@@ -30,3 +30,24 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"
+
+
+class SearchTerm(models.Model):
+    """The vocabulary of words in the search documents, for typo-tolerant search (core.search.fuzzy).
+
+    Only alphabetic words of 3 to 30 letters (names, company words; not e-mail addresses or numbers), added
+    by `core.search.index()` in the writer's transaction. Terms are never removed when documents change:
+    a stale term only yields a correction that matches nothing. `head` (first letter) and `length` bound
+    the candidates compared for one typed word to a few thousand, whatever the database size.
+    """
+
+    term = models.CharField(max_length=30, unique=True)
+    head = models.CharField(max_length=1)
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        app_label = "core"
+        indexes = [models.Index(fields=["head", "length"], name="core_searchterm_head_idx")]
+
+    def __str__(self) -> str:
+        return self.term

@@ -432,3 +432,74 @@ def test_sqlite_pk_order_needs_no_sort(monkeypatch):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(row[-1] for row in cursor.fetchall())
     assert "TEMP B-TREE" not in plan, plan
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Typo tolerance (core.search.fuzzy)
+
+
+@pytest.mark.django_db
+def test_vocabulary_holds_alphabetic_words_once():
+    from core.search.models import SearchTerm
+
+    contact("Johanna", "Schmidt", text="Johanna Schmidt johanna.schmidt@example.com +4915123456789 Ab")
+    contact("Johanna", "Schmitt")
+    words = set(SearchTerm.objects.values_list("term", flat=True))
+    assert {"johanna", "schmidt", "schmitt", "example"} <= words
+    assert not {"ab", "4915123456789", "_johanna.schmidt@example.com"} & words
+    assert SearchTerm.objects.filter(term="johanna").count() == 1
+    row = SearchTerm.objects.get(term="schmidt")
+    assert (row.head, row.length) == ("s", 7)
+
+
+@pytest.mark.django_db
+def test_corrections_by_edit_distance():
+    from core.search.fuzzy import corrections
+
+    for first, last in [("John", "Smith"), ("Joan", "Smyth"), ("Johnny", "Smithers"), ("Maria", "Schmidt")]:
+        contact(first, last)
+    assert corrections("jonh") == ["john"]  # a swap; "joan" is two edits away
+    assert corrections("smiht") == ["smith"]  # "smyth" is two edits away, too many for five letters
+    assert corrections("smithrs") == ["smithers", "smith"]  # seven letters: up to two edits, closest first
+    assert "schmidt" in corrections("scmidt")  # a missing letter
+    assert "schmidt" in corrections("schmitd")  # two swapped letters
+    assert corrections("smi") == []  # too short to correct
+    assert corrections("xmith") == []  # the first letter is trusted
+    assert corrections("john") == ["joan"]  # never the word itself
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("jonh smith", {"John Smith"}),
+        ("john smiht", {"John Smith"}),
+        ("jonh smi", {"John Smith"}),  # a typo in one word, the next still being typed
+        ("marai", {"Maria Garcia"}),
+        ("garcai", {"Maria Garcia"}),
+    ],
+)
+def test_typos_find_the_record(typed, expected):
+    people = [contact("John", "Smith"), contact("Maria", "Garcia"), contact("Peter", "Brown")]
+    analyze()
+    assert ids(search.filter_queryset(Contact.objects.all(), "contact", typed)) == []
+    found = search.filter_queryset(Contact.objects.all(), "contact", typed, typos=True)
+    names = {str(c) for c in found}
+    assert names == expected, typed
+    assert all(c.pk in {p.pk for p in people} for c in found)
+
+
+@pytest.mark.django_db
+def test_typo_search_keeps_the_callers_filter():
+    owner = User.objects.create(username="finder")
+    mine = contact("John", "Smith", owner=owner)
+    contact("John", "Smith")
+    found = search.filter_queryset(Contact.objects.filter(owner=owner), "contact", "jonh", typos=True)
+    assert ids(found) == [mine.pk]
+
+
+@pytest.mark.django_db
+def test_nothing_to_correct_matches_nothing():
+    contact("John", "Smith")
+    assert ids(search.filter_queryset(Contact.objects.all(), "contact", "zzzzzz", typos=True)) == []
+    assert ids(search.filter_queryset(Contact.objects.all(), "contact", "jo", typos=True)) == []
