@@ -14,8 +14,9 @@ from core.api import ERRORS, READ_ERRORS, ErrorOut, bool_param, fields_parse, js
 from core.errors import NotFoundError, ValidationError
 from core.history import history_for
 from core.pagination import keyset_page, limit_clean
+from core.sqlcache import prepared, visibility_shape, visibility_values
 from core.sqljson import json_list, json_list_decode
-from core.visibility import restrict
+from core.visibility import restrict, role_of
 
 from . import queries, services
 from .models import Address, Company, Contact, ContactEmail, ContactPhone, ContactRole
@@ -239,14 +240,13 @@ def _contact_one(pk: int) -> dict:
 _ADDRESS_JSON = {k: k for k in ("kind", "street", "city", "region", "postal_code", "country", "is_primary")}
 
 
-def contact_read(user, pk) -> dict:
-    """One visible contact with all its related lists, in one statement (404 when not visible).
-
-    The GET path: the token check plus this query is all a read costs (core.sqljson)."""
+def _contact_read_queryset(slots, shape):
     contact = OuterRef("pk")
-    rows = list(
+    role, teams, managed = shape
+    user = slots.visibility_user(role, teams=teams, managed=managed)
+    return (
         restrict(Contact.objects.all(), user, "view")
-        .filter(pk=pk)
+        .filter(pk=slots.int("pk"))
         .values(
             *CONTACT_COLUMNS,
             "company__name",
@@ -280,6 +280,18 @@ def contact_read(user, pk) -> dict:
             ),
         )[:1]
     )
+
+
+def contact_read(user, pk) -> dict:
+    """One visible contact with all its related lists, in one statement (404 when not visible).
+
+    The GET path: the token check plus this statement is all a read costs (core.sqljson), and the
+    statement is compiled once per process and visibility shape (core.sqlcache)."""
+    if role_of(user) is None:
+        raise NotFoundError()
+    shape = visibility_shape(user)
+    statement = prepared(("contact-read", shape), lambda slots: _contact_read_queryset(slots, shape))
+    rows = statement.run({**visibility_values(user), "pk": int(pk)})
     if not rows:
         raise NotFoundError()
     row = rows[0]

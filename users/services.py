@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -18,6 +19,7 @@ from core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from core.history import history_record
 from core.models import CustomField, SavedView
 from core.services import raise_if
+from core.sqlcache import prepared
 from core.sqljson import json_list, json_list_decode
 from core.visibility import require_admin, role_of
 
@@ -224,28 +226,40 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
     return token
 
 
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+
+
+def _token_queryset(slots):
+    """The token check, compiled once per process (core.sqlcache): token, user and the user's teams."""
+    return ApiToken.objects.filter(
+        key_hash=slots.str("key_hash"), revoked_at__isnull=True, user__is_active=True
+    ).values(
+        "id",
+        "last_used_at",
+        *(f"user__{name}" for name in _USER_FIELDS),
+        teams_json=json_list(
+            User.teams.through.objects.filter(user_id=OuterRef("user_id")),
+            {"id": "team_id", "name": "team__name"},
+            group_by="user_id",
+        ),
+    )[:1]
+
+
 def token_authenticate(secret: str) -> User | None:
     """The user behind a bearer token, or None. A revoked token or a deactivated user stops at once."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(secret), revoked_at__isnull=True, user__is_active=True)
-        .annotate(
-            teams_json=json_list(
-                User.teams.through.objects.filter(user_id=OuterRef("user_id")),
-                {"id": "team_id", "name": "team__name"},
-                group_by="user_id",
-            )
-        )
-        .first()
-    )
-    if token is None:
+    statement = prepared("token-authenticate", _token_queryset)
+    rows = statement.run({"key_hash": token_hash(secret)})
+    if not rows:
         return None
+    row = rows[0]
+    user = User.from_db(statement.using, _USER_FIELDS, [row[f"user__{name}"] for name in _USER_FIELDS])
     # The user's teams come with the token (visibility needs them on every request): one statement.
     # Ordered as `User.team_ids` orders them (by team name): the first is the default team to share with.
-    teams = sorted(json_list_decode(token.teams_json), key=lambda t: (t["name"], t["id"]))
-    token.user.__dict__["team_ids"] = [t["id"] for t in teams]
+    teams = sorted(json_list_decode(row["teams_json"]), key=lambda t: (t["name"], t["id"]))
+    user.__dict__["team_ids"] = [t["id"] for t in teams]
+    token = SimpleNamespace(pk=row["id"], last_used_at=row["last_used_at"], user=user)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
