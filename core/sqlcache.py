@@ -139,7 +139,7 @@ def prepared(key: Hashable, build: Callable[[Slots], QuerySet], *, using: str = 
     for kind, value in bound:  # a sentinel transformed on its way into the SQL: refuse rather than misbind
         if kind == "const" and (
             (isinstance(value, int) and value <= -7_300_000_000_000)
-            or (isinstance(value, str) and value.startswith("\x00slot-"))
+            or (isinstance(value, str) and "\x00slot-" in value)
         ):
             raise ValueError(f"prepared({key!r}): a slot did not reach the SQL as a parameter")
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
