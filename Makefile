@@ -47,6 +47,10 @@ bench: install
 	$(BIN)/crm bench contacts-list --scale $(SCALE)
 	$(BIN)/crm bench contacts-search --scale $(SCALE)
 	$(BIN)/crm bench contacts-get --scale $(SCALE)
+	$(BIN)/crm bench timeline --scale $(SCALE)
+	$(BIN)/crm bench import --scale $(SCALE)
+	$(BIN)/crm bench orders --scale $(SCALE)
+	$(BIN)/crm bench dedupe --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) var/test build *.egg-info

@@ -1,4 +1,5 @@
-"""Bulk creation of contacts and companies: the seed generator now, CSV import later.
+"""Bulk creation of contacts and companies (the seed generator, imports) and the key lookups an import's
+create-or-update runs per batch.
 
 The rows take the same keys as `contact_create` / `company_create` and are validated with the same helpers
 (and the same messages), but with everything that costs a query per row done once per call or per batch:
@@ -598,6 +599,7 @@ def contacts_bulk_create(
     ids: list[int] | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    validate_only: bool = False,
 ) -> int:
     """Create contacts from `rows` (the keys of `contact_create`), `batch_size` rows per transaction.
 
@@ -610,7 +612,8 @@ def contacts_bulk_create(
 
     `workers=2` validates in a second process (forked; it iterates `rows` there, one batch ahead of the
     writes), which on two cores takes the validation off the writer's critical path. Batches that have
-    been committed stay committed if a later one fails.
+    been committed stay committed if a later one fails. `validate_only=True` (an import's dry run) checks
+    every row the same way and writes nothing; `ids` then receives 0 per row that would be created.
     """
     _start(actor, batch_size)
     context = SimpleNamespace(
@@ -641,8 +644,11 @@ def contacts_bulk_create(
                 errors.append((index, problems))
         if not good:
             continue
-        with transaction.atomic():
-            new_ids = _contacts_write(good, company_names, actor_id)
+        if validate_only:
+            new_ids = [0] * len(good)
+        else:
+            with transaction.atomic():
+                new_ids = _contacts_write(good, company_names, actor_id)
         created += len(new_ids)
         if ids is not None:
             ids.extend(new_ids)
@@ -822,6 +828,7 @@ def companies_bulk_create(
     errors: RowErrors | None = None,
     ids: list[int] | None = None,
     progress: Progress | None = None,
+    validate_only: bool = False,
 ) -> int:
     """Create companies from `rows` (the keys of `company_create`); see `contacts_bulk_create`.
     A `parent_id` must name a company that exists (and that the actor sees) before the call."""
@@ -847,8 +854,11 @@ def companies_bulk_create(
                 errors.append((index, {"parent_id": ["No company with this id."]}))
         if not good:
             continue
-        with transaction.atomic():
-            new_ids = _companies_write(good, actor_id)
+        if validate_only:
+            new_ids = [0] * len(good)
+        else:
+            with transaction.atomic():
+                new_ids = _companies_write(good, actor_id)
         created += len(new_ids)
         if ids is not None:
             ids.extend(new_ids)
@@ -917,3 +927,93 @@ def _companies_write(plans: list[dict], actor_id) -> list[int]:
     writer.events("company.created", Company, actor_id, events)
     search.index("company", documents)
     return new_ids
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Create-or-update: matching a batch's keys in bulk
+
+
+MATCH_KEYS = {"contact": ("email", "external_id"), "company": ("domain", "external_id", "name")}
+
+
+def records_match(kind: str, key: str, values: Iterable[str]) -> dict[str, list[int]]:
+    """key value → ids of the non-archived records holding it (all records, whoever sees them: the caller
+    decides what a match the actor may not change means). E-mails and domains are compared normalised,
+    names case-insensitively; one query per 10,000 values."""
+    if key not in MATCH_KEYS.get(kind, ()):
+        raise ValueError(f"cannot match {kind} on {key!r}")
+    found: dict[str, list[int]] = {}
+    ordered = sorted({v for v in values if v})
+    for start in range(0, len(ordered), 10_000):
+        chunk = ordered[start : start + 10_000]
+        if kind == "contact" and key == "email":
+            # Two indexed lookups: joining in the same query lets SQLite's planner walk every contact.
+            pairs = list(ContactEmail.objects.filter(email__in=chunk).values_list("email", "contact_id"))
+            live = set(
+                Contact.objects.filter(pk__in={c for _, c in pairs}, archived_at__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            rows = [(email, contact_id) for email, contact_id in pairs if contact_id in live]
+        elif kind == "contact":
+            rows = Contact.objects.filter(external_id__in=chunk, archived_at__isnull=True).values_list(
+                "external_id", "id"
+            )
+        elif key == "name":
+            from django.db.models.functions import Lower
+
+            rows = (
+                Company.objects.annotate(folded=Lower("name"))
+                .filter(folded__in=chunk, archived_at__isnull=True)
+                .values_list("folded", "id")
+            )
+        else:
+            rows = Company.objects.filter(**{f"{key}__in": chunk, "archived_at__isnull": True}).values_list(
+                key, "id"
+            )
+        for value, object_id in rows:
+            ids = found.setdefault(value, [])
+            if object_id not in ids:
+                ids.append(object_id)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation and writing as separate steps (an import validates in a second process, one batch ahead, and
+# resolves companies and keys itself before writing)
+
+
+def contact_plan_context(actor) -> SimpleNamespace:
+    """What `contact_plan` needs, looked up once (owners, teams, custom fields); safe to use after fork."""
+    if actor is not None:
+        require_create(actor)
+    return SimpleNamespace(
+        scalars=ScalarCleaner(Contact, CONTACT_FIELDS),
+        address_fields=ScalarCleaner(Address, ADDRESS_FIELDS),
+        email=EmailNormalizer(),
+        custom_fields=custom_fields_for("contacts.contact"),
+        ownership=Ownership(actor, owner_ids=None, team_ids=None),
+    )
+
+
+def contact_plan(data: dict, context: SimpleNamespace) -> tuple[dict | None, dict[str, list[str]]]:
+    """Validate one row as `contact_create` would (no database access): (plan, {}) or (None, errors).
+    A company named by `company_id` must be checked for visibility by the caller before writing."""
+    return _contact_clean(data, context=context)
+
+
+def contact_plan_link_company(plan: dict, company_id: int) -> None:
+    """Make a validated plan's primary role the company `company_id` (already checked to be visible)."""
+    plan["roles"] = [[company_id, plan["scalars"].get("job_title", "") or "", True, "company_id"]]
+    plan["company_check"] = company_id
+
+
+def contacts_plans_write(*, actor, plans: list[dict], company_names: dict[int, str]) -> list[int]:
+    """Write validated plans in the caller's transaction (records, related rows, history, events, search
+    documents); `company_names` holds id → name of every company the plans link. Returns the new ids."""
+    if not plans:
+        return []
+    return _contacts_write(plans, company_names, getattr(actor, "pk", None))
+
+
+forked = _forked

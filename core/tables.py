@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,6 +217,18 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def xlsx_cell(value: Any) -> Any:
+    """A CSV cell's escaping for XLSX too (a text cell starting with = + - @ tab or CR gets a leading
+    apostrophe, so no spreadsheet reads it as a formula), with the characters XML cannot hold removed."""
+    value = csv_cell(value)
+    if isinstance(value, str):
+        return _XML_ILLEGAL.sub("", value)
+    return value
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _iso(value: Any) -> str:

@@ -25,10 +25,12 @@ api = make_api(
 )
 api.add_router("", public_router)
 api.add_router("", user_router)
+# Before the contact and company routers: "/contacts/duplicates" and "/contacts/merge" must not be read as
+# "/contacts/{contact_id}".
+api.add_router("", dedupe_router)
 api.add_router("/contacts", contact_router)
 api.add_router("/companies", company_router)
 # Each of these routers declares its own paths (e.g. "/activities", "/tasks"; "/products", "/orders").
 api.add_router("", activity_router)
 api.add_router("", commerce_router)
 api.add_router("", import_router)
-api.add_router("", dedupe_router)

@@ -176,6 +176,8 @@ CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_LOGIN_FAILURE_LIMIT = int(os.environ.get("CRM_LOGIN_FAILURE_LIMIT", "5"))
 CRM_LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("CRM_LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 CRM_API_RATE = os.environ.get("CRM_API_RATE", "100000/m")
+# Largest file an import accepts (CSV, XLSX, vCard), in bytes.
+CRM_IMPORT_MAX_BYTES = int(os.environ.get("CRM_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

@@ -51,6 +51,9 @@ class Command(BaseCommand):
         if not result.created:
             self.stdout.write(result.message + " (use --force to add more)")
             return
+        from commerce.seed import seed_commerce  # purchase history for the demo contacts
+
+        seed_commerce(seed=seed, log=lambda text: print(text, file=sys.stderr, flush=True))
         rate = result.contacts / result.seconds if result.seconds else 0
         peak = max(
             resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)

@@ -9,6 +9,7 @@ everything — migrations, the seed, the in-process floor queries and the gunico
 from __future__ import annotations
 
 import importlib
+import keyword
 import os
 import subprocess
 import sys
@@ -22,9 +23,9 @@ INNER_ENV = "CRM_BENCH_INNER"
 
 class Command(BaseCommand):
     help = (
-        "Run a benchmark (contacts-list, contacts-search, contacts-get) at a scale on its own database, "
-        "filled with the demo seed and reused while it matches. Prints one JSON line per figure on stdout "
-        "(see bench/README.md); progress on stderr."
+        "Run a benchmark (contacts-list, contacts-search, contacts-get, import, …) at a scale on its own "
+        "database, filled with the demo seed and reused while it matches. Prints one JSON line per figure "
+        "on stdout (see bench/README.md); progress on stderr."
     )
 
     def add_arguments(self, parser):
@@ -46,6 +47,8 @@ class Command(BaseCommand):
         from bench import common
 
         module_name = name.replace("-", "_")
+        if keyword.iskeyword(module_name):  # `crm bench import` runs bench/import_.py
+            module_name += "_"
         if not module_name.isidentifier() or module_name in {"common", "tests"}:
             raise CommandError(f"unknown benchmark {name!r}")
         try:

@@ -1,0 +1,205 @@
+"""import: rows per second of a contact import, end to end from the CSV file (`crm bench import`).
+
+The benchmark writes a reproducible CSV file of `scale` new contacts (external id, names, an e-mail, a
+phone number typed in national format so that it must be normalised, a job title, a city and country,
+two tags, and in three rows of four a company by name — companies of the benchmark database, so the import
+links them) and imports it as an administrator with create-or-update on the e-mail address, exactly as the
+API's upload does: the upload is stored and read once to check it, then the job runs (key lookup per
+batch, company resolution, bulk create with the e-mail/phone rows, history, outbox events and search
+documents, the per-row report). Figures:
+
+- `rows_per_s`: rows of the file per second from the upload to the finished job; the floor is what the
+  database alone does with the same rows in this run: the file read with `csv.reader` and the contact,
+  e-mail and phone rows written into temporary tables of the same columns with one raw `executemany`
+  (SQLite) or COPY (PostgreSQL) per table and batch, no validation and no history or search.
+- `peak_rss_mb` (in every line): the peak memory of the process (target: at most 400 MB at 1M rows).
+
+The imported contacts are removed again afterwards, so the benchmark database stays as the seed made it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import tempfile
+import time
+import unicodedata
+
+from bench.common import Reporter, bench_users, log, raw_cursor
+
+FIRST = ["Anna", "Ben", "Chloé", "David", "Emma", "Fatima", "Georg", "Hana", "Ivan", "Júlia", "Kenji", "Lena"]
+LAST = ["Müller", "Smith", "García", "Rossi", "Dubois", "Novak", "Tanaka", "Silva", "Kowalski", "Jensen"]
+TITLES = ["Buyer", "CTO", "Head of Sales", "Engineer", "Office Manager", "Founder", ""]
+CITIES = [("Berlin", "DE"), ("New York", "US"), ("Paris", "FR"), ("Madrid", "ES"), ("Tokyo", "JP")]
+TAGS = ["newsletter", "fair-2025", "vip", "partner", "trial"]
+HEADERS = [
+    "External ID",
+    "First name",
+    "Last name",
+    "E-mail",
+    "Phone",
+    "Company",
+    "Job title",
+    "City",
+    "Country",
+    "Tags",
+]
+
+
+def _ascii(name: str) -> str:
+    """E-mail local parts as people write them: the name without accents, lower case."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def write_csv(path: str, scale: int, token: str, company_names: list[str]) -> None:
+    rng = random.Random(f"import:{scale}")
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        for i in range(scale):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            city, country = rng.choice(CITIES)
+            company = rng.choice(company_names) if company_names and i % 4 else ""
+            writer.writerow(
+                [
+                    f"{token}-{i}",
+                    first,
+                    last,
+                    f"{_ascii(first)}.{_ascii(last)}.{token}.{i}@example.com",
+                    f"(212) 555-{i % 10000:04d}",
+                    company,
+                    rng.choice(TITLES),
+                    city,
+                    country,
+                    ", ".join(rng.sample(TAGS, 2)),
+                ]
+            )
+
+
+def run(*, scale: int, db_url: str, **_) -> None:
+    from django.db import connection
+
+    from contacts.models import Company
+    from imports import engine, services
+    from imports.models import ImportJob
+
+    admin = bench_users().admin
+    reporter = Reporter("import", connection.vendor, scale)
+    token = f"b{int(time.time())}"
+    company_names = list(
+        Company.objects.filter(archived_at__isnull=True).order_by("id").values_list("name", flat=True)[:2000]
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "contacts.csv")
+        log(f"writing {scale:,} rows to a CSV file …")
+        write_csv(path, scale, token, company_names)
+        size = os.path.getsize(path)
+        log(f"{size / 1e6:,.1f} MB; measuring the floor …")
+        floor = _floor(path, connection.vendor)
+
+        log("importing …")
+        started = time.perf_counter()
+        with open(path, "rb") as upload:
+            job = services.import_create(
+                actor=admin,
+                kind="contacts",
+                upload=upload,
+                file_name="contacts.csv",
+                key="email",
+                start=False,
+            )
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PENDING)
+        job = engine.job_run(job.pk)
+        seconds = time.perf_counter() - started
+    if job.status != ImportJob.Status.DONE or job.created_count != scale:
+        sample = list(job.rows.filter(outcome="error").values_list("row_number", "errors")[:5])
+        raise RuntimeError(
+            f"the import did not create every row: {job.status} {job.message!r}, "
+            f"created {job.created_count:,}, errors {job.error_count:,}: {sample}"
+        )
+    rate = scale / seconds
+    log(f"imported {scale:,} rows in {seconds:,.1f} s: {rate:,.0f} rows/s (floor {floor:,.0f} rows/s)")
+    reporter.emit("rows_per_s", rate, floor, rate=True)
+    log("removing the imported contacts …")
+    _cleanup(job)
+    log("target at 1M rows: at least 25,000 rows/s with at most 400 MB peak memory.")
+
+
+def _floor(path: str, vendor: str) -> float:
+    """Rows per second for reading the file and writing its contact, e-mail and phone rows raw."""
+    cursor = raw_cursor()
+    postgres = vendor == "postgresql"
+    tables = {
+        "contacts": "id bigint, external_id varchar(100), first_name varchar(100), last_name varchar(100), "
+        "email varchar(254), phone varchar(32), job_title varchar(150)",
+        "emails": "contact_id bigint, email varchar(254)",
+        "phones": "contact_id bigint, number varchar(32)",
+    }
+    for name, columns in tables.items():
+        cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{name}")
+        cursor.execute(f"CREATE TEMP TABLE bench_floor_{name} ({columns})")
+    started = time.perf_counter()
+    rows = 0
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        batch: list = []
+        for row in reader:
+            rows += 1
+            batch.append(row)
+            if len(batch) == 5000:
+                _floor_write(cursor, batch, rows - len(batch), postgres)
+                batch = []
+        if batch:
+            _floor_write(cursor, batch, rows - len(batch), postgres)
+    if not postgres:
+        cursor.connection.commit()
+    seconds = time.perf_counter() - started
+    for name in tables:
+        cursor.execute(f"DROP TABLE bench_floor_{name}")
+    return rows / seconds if seconds else 0.0
+
+
+def _floor_write(cursor, batch: list, offset: int, postgres: bool) -> None:
+    contacts = [(offset + i, r[0], r[1], r[2], r[3], r[4], r[6]) for i, r in enumerate(batch)]
+    emails = [(offset + i, r[3]) for i, r in enumerate(batch)]
+    phones = [(offset + i, r[4]) for i, r in enumerate(batch)]
+    for name, rows in (("contacts", contacts), ("emails", emails), ("phones", phones)):
+        if postgres:
+            with cursor.copy(f"COPY bench_floor_{name} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in rows[0])
+            cursor.executemany(f"INSERT INTO bench_floor_{name} VALUES ({marks})", rows)  # noqa: S608
+
+
+def _cleanup(job) -> None:
+    """Remove what the import wrote (contacts and everything hanging off them), chunk by chunk."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    from contacts.models import Address, Contact, ContactEmail, ContactPhone, ContactRole
+    from core import search
+    from core.models import HistoryEntry, OutboxEvent
+    from imports.models import ImportRow
+
+    ids = list(
+        ImportRow.objects.filter(job=job, object_type="contact", object_id__isnull=False)
+        .order_by("object_id")
+        .values_list("object_id", flat=True)
+    )
+    content_type = ContentType.objects.get_for_model(Contact)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        with transaction.atomic():
+            for model in (ContactEmail, ContactPhone, Address, ContactRole, Contact.tags.through):
+                model.objects.filter(contact_id__in=chunk)._raw_delete(model.objects.db)
+            HistoryEntry.objects.filter(content_type=content_type, object_id__in=chunk)._raw_delete("default")
+            OutboxEvent.objects.filter(object_type="contacts.contact", object_id__in=chunk)._raw_delete(
+                "default"
+            )
+            search.remove("contact", chunk)
+            Contact.objects.filter(pk__in=chunk)._raw_delete("default")
+    job.delete()

@@ -1,0 +1,235 @@
+"""Reads of the dedupe app. Every one takes the user and starts from core.visibility."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from contacts.models import Company, Contact, ContactEmail, ContactPhone
+from core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from core.normalize import domain_normalize, email_normalize, phone_normalize
+from core.visibility import can, restrict, role_of
+
+from . import matching
+from .models import DuplicateGroup, DuplicateMember, Kind, Merge, MergedRecord
+
+MAX_CANDIDATES = 10
+MODELS = {Kind.CONTACT: Contact, Kind.COMPANY: Company}
+
+
+@dataclass
+class Candidate:
+    record: object  # a Contact or a Company the user may see
+    score: int
+    reasons: list[str]
+
+
+def _text(data: dict, name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _list_of(data: dict, name: str, key: str) -> list[str]:
+    value = data.get(name)
+    if not isinstance(value, list):
+        return []
+    return [
+        item if isinstance(item, str) else item.get(key, "")
+        for item in value
+        if isinstance(item, str) or (isinstance(item, dict) and isinstance(item.get(key), str))
+    ]
+
+
+def _int_or_none(value) -> int | None:
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Warnings on create: what the entered data matches among the records the user may see
+
+
+def contact_duplicates(user, data: dict, *, exclude_id: int | None = None) -> list[Candidate]:
+    """Likely duplicates of the contact described by `data` (the keys of `contact_create`), best first.
+
+    Unparseable e-mails or phones are ignored here (the create itself reports them)."""
+    if not isinstance(data, dict):
+        raise ValidationError({"__all__": ["Expected an object."]})
+    emails = set()
+    for raw in [_text(data, "email"), *_list_of(data, "emails", "email")]:
+        with contextlib.suppress(ValueError):
+            emails.add(email_normalize(raw))
+    phones = set()
+    for raw in [_text(data, "phone"), *_list_of(data, "phones", "number")]:
+        with contextlib.suppress(ValueError):
+            phones.add(phone_normalize(raw))
+    company_id = _int_or_none(data.get("company_id"))
+    typed = matching.contact_facts(
+        None, _text(data, "first_name"), _text(data, "last_name"), company_id, emails, phones
+    )
+    visible = restrict(Contact.objects.filter(archived_at__isnull=True), user, "view")
+    if exclude_id is not None:
+        visible = visible.exclude(pk=exclude_id)
+    conditions = Q(pk__in=[])
+    variants = sorted({v for e in emails for v in matching.email_variants(e)})
+    if variants:
+        conditions |= Q(Exists(ContactEmail.objects.filter(contact=OuterRef("pk"), email__in=variants)))
+    if phones:
+        conditions |= Q(Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), number__in=phones)))
+    names = [n for n in (_text(data, "first_name"), _text(data, "last_name")) if n]
+    if company_id is not None and names:
+        by_name = Q()
+        for name in names:
+            by_name |= Q(first_name__iexact=name) | Q(last_name__iexact=name)
+        conditions |= Q(company_id=company_id) & by_name
+    rows = list(visible.filter(conditions).select_related("company").order_by("id")[:200])
+    if not rows:
+        return []
+    ids = [r.pk for r in rows]
+    emails_of: dict[int, list[str]] = defaultdict(list)
+    email_rows = ContactEmail.objects.filter(contact_id__in=ids).values_list("contact_id", "email")
+    for contact_id, email in email_rows:
+        emails_of[contact_id].append(email)
+    phones_of: dict[int, list[str]] = defaultdict(list)
+    phone_rows = ContactPhone.objects.filter(contact_id__in=ids).values_list("contact_id", "number")
+    for contact_id, number in phone_rows:
+        phones_of[contact_id].append(number)
+    result = []
+    for row in rows:
+        facts = matching.contact_facts(
+            row.pk, row.first_name, row.last_name, row.company_id, emails_of[row.pk], phones_of[row.pk]
+        )
+        score, reasons = matching.contact_score(typed, facts)
+        if score >= matching.THRESHOLD:
+            result.append(Candidate(row, score, reasons))
+    result.sort(key=lambda c: (-c.score, c.record.pk))
+    return result[:MAX_CANDIDATES]
+
+
+def company_duplicates(user, data: dict, *, exclude_id: int | None = None) -> list[Candidate]:
+    """Likely duplicates of the company described by `data` (the keys of `company_create`), best first."""
+    if not isinstance(data, dict):
+        raise ValidationError({"__all__": ["Expected an object."]})
+    name = _text(data, "name")
+    try:
+        domain = domain_normalize(_text(data, "domain") or _text(data, "website"))
+    except ValueError:
+        domain = ""
+    try:
+        phone = phone_normalize(_text(data, "phone")) if _text(data, "phone") else ""
+    except ValueError:
+        phone = ""
+    typed = matching.company_facts(None, name, domain, phone)
+    visible = restrict(Company.objects.filter(archived_at__isnull=True), user, "view")
+    if exclude_id is not None:
+        visible = visible.exclude(pk=exclude_id)
+    conditions = Q(pk__in=[])
+    if domain:
+        conditions |= Q(domain=domain)
+    if phone:
+        conditions |= Q(phone=phone)
+    words = [w for w in matching.fold(name).split() if w not in matching.LEGAL_FORMS and len(w) >= 3]
+    if words:
+        conditions |= Q(name__icontains=words[0][:4])
+    rows = list(visible.filter(conditions).order_by("id")[:500])
+    result = []
+    for row in rows:
+        score, reasons = matching.company_score(
+            typed, matching.company_facts(row.pk, row.name, row.domain, row.phone)
+        )
+        if score >= matching.THRESHOLD:
+            result.append(Candidate(row, score, reasons))
+    result.sort(key=lambda c: (-c.score, c.record.pk))
+    return result[:MAX_CANDIDATES]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Groups
+
+
+def kind_clean(kind) -> str:
+    if kind in (None, ""):
+        return Kind.CONTACT
+    if kind not in Kind.values:
+        raise ValidationError({"kind": ["Choose contact or company."]})
+    return kind
+
+
+def group_list(user, *, kind: str = Kind.CONTACT, min_score: int = 0) -> QuerySet:
+    """Open groups whose records the user may all see and change (and none archived), best first."""
+    model = MODELS[kind]
+    groups = DuplicateGroup.objects.filter(kind=kind, status=DuplicateGroup.Status.OPEN)
+    if min_score:
+        groups = groups.filter(score__gte=min_score)
+    if role_of(user) is None:
+        return groups.none()
+    changeable = restrict(model.objects.filter(archived_at__isnull=True), user, "change").values("pk")
+    outside = DuplicateMember.objects.filter(group=OuterRef("pk")).exclude(object_id__in=changeable)
+    return groups.exclude(Exists(outside)).order_by("-score", "id")
+
+
+def group_records(groups: list[DuplicateGroup]) -> dict[int, list]:
+    """group id → its records, one query per kind for a whole page."""
+    members = list(DuplicateMember.objects.filter(group__in=[g.pk for g in groups]).order_by("object_id"))
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for m in members:
+        by_kind[m.kind].add(m.object_id)
+    records = {}
+    for kind, ids in by_kind.items():
+        queryset = MODELS[kind].objects.filter(pk__in=ids)
+        if kind == Kind.CONTACT:
+            queryset = queryset.select_related("company", "owner")
+        else:
+            queryset = queryset.select_related("owner")
+        records[kind] = {r.pk: r for r in queryset}
+    result: dict[int, list] = defaultdict(list)
+    for m in members:
+        record = records.get(m.kind, {}).get(m.object_id)
+        if record is not None:
+            result[m.group_id].append(record)
+    return result
+
+
+def group_get(user, group_id, action: str = "view") -> tuple[DuplicateGroup, list]:
+    """One group and its records: 404 unless the user may see every record, 403 when they may not
+    `action` (change) one of them."""
+    try:
+        group = DuplicateGroup.objects.get(pk=int(group_id))
+    except (DuplicateGroup.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError()
+    records = group_records([group]).get(group.pk, [])
+    if not records or not all(can(user, "view", r) for r in records):
+        raise NotFoundError()
+    if action != "view" and not all(can(user, action, r) for r in records):
+        raise PermissionDeniedError()
+    return group, records
+
+
+def merge_get(user, merge_id) -> Merge:
+    """A merge the user may see every record of (404 otherwise)."""
+    try:
+        merge = Merge.objects.get(pk=int(merge_id))
+    except (Merge.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError()
+    model = MODELS[merge.kind]
+    ids = [merge.survivor_id, *merge.other_ids]
+    if restrict(model.objects.filter(pk__in=ids), user, "view").count() != len(ids):
+        raise NotFoundError()
+    return merge
+
+
+def merged_into(kind: str, object_id: int) -> MergedRecord | None:
+    return MergedRecord.objects.filter(kind=kind, object_id=object_id).order_by("-id").first()
+
+
+def merges_into(kind: str, survivor_id: int) -> list[Merge]:
+    return list(
+        Merge.objects.filter(kind=kind, survivor_id=survivor_id, undone_at__isnull=True).order_by("-id")[:5]
+    )

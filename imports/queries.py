@@ -1,0 +1,57 @@
+"""Reads of the imports app. An import is seen by the person who started it and by administrators (it
+holds their file and its report); everyone else gets "not found"."""
+
+from __future__ import annotations
+
+from core.errors import NotFoundError
+from core.visibility import role_of
+
+from .models import ImportJob, ImportRow, MappingTemplate
+
+
+def import_list(user):
+    role = role_of(user)
+    if role is None:
+        return ImportJob.objects.none()
+    queryset = ImportJob.objects.select_related("created_by")
+    return queryset if role == "admin" else queryset.filter(created_by=user)
+
+
+def import_get(user, job_id) -> ImportJob:
+    try:
+        return import_list(user).get(pk=int(job_id))
+    except (ImportJob.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError()
+
+
+def import_rows(user, job_id):
+    job = import_get(user, job_id)
+    return job, ImportRow.objects.filter(job=job).order_by("id")
+
+
+def template_list(user, kind: str | None = None):
+    queryset = MappingTemplate.objects.filter(owner=user)
+    return queryset.filter(kind=kind) if kind else queryset
+
+
+REPORT_HEADER = ["row", "outcome", "record_type", "record_id", "field", "message"]
+
+
+def report_lines(job: ImportJob):
+    """The per-row report as CSV rows: one line per row, one per bad field for error rows (escaped against
+    spreadsheet formulas like every export)."""
+    from core.tables import csv_cell
+
+    yield REPORT_HEADER
+    rows = (
+        ImportRow.objects.filter(job=job)
+        .order_by("id")
+        .values_list("row_number", "outcome", "object_type", "object_id", "errors")
+    )
+    for number, outcome, object_type, object_id, errors in rows.iterator(chunk_size=5000):
+        base = [number or "", outcome, object_type, object_id or ""]
+        if errors:
+            for field, messages in errors.items():
+                yield [*base, "" if field == "__all__" else field, csv_cell(" ".join(messages))]
+        else:
+            yield [*base, "", ""]
