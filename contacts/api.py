@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import OuterRef
@@ -13,9 +12,9 @@ from ninja import Query, Router, Schema
 from core.api import ERRORS, READ_ERRORS, ErrorOut, bool_param, fields_parse, json_response
 from core.errors import NotFoundError, ValidationError
 from core.history import history_for
-from core.pagination import keyset_page, limit_clean
+from core.pagination import id_order, keyset_page, keyset_page_prepared, limit_clean
 from core.sqlcache import prepared, visibility_shape, visibility_values
-from core.sqljson import json_list, json_list_decode
+from core.sqljson import json_list, json_list_decode, primary_first, related_lists
 from core.visibility import restrict, role_of
 
 from . import queries, services
@@ -106,68 +105,71 @@ def _url_maker(name: str):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _grouped(rows, key: str) -> dict[int, list]:
-    grouped: dict[int, list] = defaultdict(list)
-    for row in rows:
-        grouped[row.pop(key)].append(row)
-    return grouped
+_ADDRESS_JSON = {k: k for k in ("kind", "street", "city", "region", "postal_code", "country", "is_primary")}
+_FLAG = ("is_primary",)
+
+# Each related list as a JSON-array subquery of the record `ref` (core.sqljson), with its decoding.
+CONTACT_RELATED = {
+    "tags": lambda ref: json_list(
+        Contact.tags.through.objects.filter(contact_id=ref), {"name": "tag__name"}, group_by="contact_id"
+    ),
+    "emails": lambda ref: json_list(
+        ContactEmail.objects.filter(contact_id=ref),
+        {"email": "email", "label": "label", "is_primary": "is_primary"},
+        group_by="contact_id",
+    ),
+    "phones": lambda ref: json_list(
+        ContactPhone.objects.filter(contact_id=ref),
+        {"number": "number", "label": "label", "is_primary": "is_primary"},
+        group_by="contact_id",
+    ),
+    "addresses": lambda ref: json_list(
+        Address.objects.filter(contact_id=ref), _ADDRESS_JSON, group_by="contact_id"
+    ),
+    "roles": lambda ref: json_list(
+        ContactRole.objects.filter(contact_id=ref),
+        {
+            "company_id": "company_id",
+            "company_name": "company__name",
+            "title": "title",
+            "is_primary": "is_primary",
+        },
+        group_by="contact_id",
+    ),
+}
+COMPANY_RELATED = {
+    "tags": lambda ref: json_list(
+        Company.tags.through.objects.filter(company_id=ref), {"name": "tag__name"}, group_by="company_id"
+    ),
+    "addresses": lambda ref: json_list(
+        Address.objects.filter(company_id=ref), _ADDRESS_JSON, group_by="company_id"
+    ),
+}
+
+
+def related_decode(name: str, text: str | None) -> list:
+    """A related list's JSON text as the API shows it: tag names sorted, other lists primary first."""
+    if name == "tags":
+        return sorted(t["name"] for t in json_list_decode(text))
+    return primary_first(json_list_decode(text, booleans=_FLAG))
+
+
+def _related(key: str, model, builders: dict, rows: list[dict], wanted: set[str] | None) -> dict[int, dict]:
+    """id → {name: list} for the related lists `wanted` asks for, one statement per page."""
+    names = [n for n in builders if wanted is None or n in wanted]
+    texts = related_lists(key, model, [r["id"] for r in rows], builders, names)
+    empty = dict.fromkeys(names)
+    return {row["id"]: {n: related_decode(n, texts.get(row["id"], empty)[n]) for n in names} for row in rows}
 
 
 def contact_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
-    """Turn `values()` rows into API records; related lists cost one query each per page."""
-
-    def want(name: str) -> bool:
-        return wanted is None or name in wanted
-
-    ids = [r["id"] for r in rows]
-    tags = emails = phones = addresses = roles = None
-    if ids and want("tags"):
-        tags = defaultdict(list)
-        for contact_id, name in Contact.tags.through.objects.filter(contact_id__in=ids).values_list(
-            "contact_id", "tag__name"
-        ):
-            tags[contact_id].append(name)
-    if ids and want("emails"):
-        emails = _grouped(
-            ContactEmail.objects.filter(contact_id__in=ids).values(
-                "contact_id", "email", "label", "is_primary"
-            ),
-            "contact_id",
-        )
-    if ids and want("phones"):
-        phones = _grouped(
-            ContactPhone.objects.filter(contact_id__in=ids).values(
-                "contact_id", "number", "label", "is_primary"
-            ),
-            "contact_id",
-        )
-    if ids and want("addresses"):
-        addresses = _grouped(
-            Address.objects.filter(contact_id__in=ids).values(
-                "contact_id", "kind", "street", "city", "region", "postal_code", "country", "is_primary"
-            ),
-            "contact_id",
-        )
-    if ids and want("roles"):
-        roles = _grouped(
-            [
-                {
-                    "contact_id": r["contact_id"],
-                    "company_id": r["company_id"],
-                    "company_name": r["company__name"],
-                    "title": r["title"],
-                    "is_primary": r["is_primary"],
-                }
-                for r in ContactRole.objects.filter(contact_id__in=ids).values(
-                    "contact_id", "company_id", "company__name", "title", "is_primary"
-                )
-            ],
-            "contact_id",
-        )
+    """Turn `values()` rows into API records; the related lists of the page come in one statement."""
+    related = _related("contact", Contact, CONTACT_RELATED, rows, wanted)
     url = _url_maker("contacts:contact_detail")
     result = []
     for row in rows:
         pk = row["id"]
+        lists = related.get(pk, {})
         record = {
             **{k: row[k] for k in CONTACT_COLUMNS},
             "url": url(pk),
@@ -183,11 +185,11 @@ def contact_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
                 if p
             ),
             "company_name": row.get("company__name"),
-            "tags": sorted(tags.get(pk, [])) if tags is not None else None,
-            "emails": emails.get(pk, []) if emails is not None else None,
-            "phones": phones.get(pk, []) if phones is not None else None,
-            "addresses": addresses.get(pk, []) if addresses is not None else None,
-            "roles": roles.get(pk, []) if roles is not None else None,
+            "tags": lists.get("tags"),
+            "emails": lists.get("emails"),
+            "phones": lists.get("phones"),
+            "addresses": lists.get("addresses"),
+            "roles": lists.get("roles"),
         }
         if wanted is not None:
             record = {k: v for k, v in record.items() if k in wanted}
@@ -196,24 +198,7 @@ def contact_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
 
 
 def company_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
-    def want(name: str) -> bool:
-        return wanted is None or name in wanted
-
-    ids = [r["id"] for r in rows]
-    tags = addresses = None
-    if ids and want("tags"):
-        tags = defaultdict(list)
-        for company_id, name in Company.tags.through.objects.filter(company_id__in=ids).values_list(
-            "company_id", "tag__name"
-        ):
-            tags[company_id].append(name)
-    if ids and want("addresses"):
-        addresses = _grouped(
-            Address.objects.filter(company_id__in=ids).values(
-                "company_id", "kind", "street", "city", "region", "postal_code", "country", "is_primary"
-            ),
-            "company_id",
-        )
+    related = _related("company", Company, COMPANY_RELATED, rows, wanted)
     url = _url_maker("contacts:company_detail")
     result = []
     for row in rows:
@@ -223,8 +208,8 @@ def company_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
             **{k: row[k] for k in COMPANY_COLUMNS},
             "annual_revenue": str(revenue) if isinstance(revenue, Decimal) else revenue,
             "url": url(pk),
-            "tags": sorted(tags.get(pk, [])) if tags is not None else None,
-            "addresses": addresses.get(pk, []) if addresses is not None else None,
+            "tags": related.get(pk, {}).get("tags"),
+            "addresses": related.get(pk, {}).get("addresses"),
         }
         if wanted is not None:
             record = {k: v for k, v in record.items() if k in wanted}
@@ -237,9 +222,6 @@ def _contact_one(pk: int) -> dict:
     return contact_dicts(rows, None)[0]
 
 
-_ADDRESS_JSON = {k: k for k in ("kind", "street", "city", "region", "postal_code", "country", "is_primary")}
-
-
 def _contact_read_queryset(slots, shape):
     contact = OuterRef("pk")
     role, teams, managed = shape
@@ -250,34 +232,7 @@ def _contact_read_queryset(slots, shape):
         .values(
             *CONTACT_COLUMNS,
             "company__name",
-            tags_json=json_list(
-                Contact.tags.through.objects.filter(contact_id=contact),
-                {"name": "tag__name"},
-                group_by="contact_id",
-            ),
-            emails_json=json_list(
-                ContactEmail.objects.filter(contact_id=contact),
-                {"email": "email", "label": "label", "is_primary": "is_primary"},
-                group_by="contact_id",
-            ),
-            phones_json=json_list(
-                ContactPhone.objects.filter(contact_id=contact),
-                {"number": "number", "label": "label", "is_primary": "is_primary"},
-                group_by="contact_id",
-            ),
-            addresses_json=json_list(
-                Address.objects.filter(contact_id=contact), _ADDRESS_JSON, group_by="contact_id"
-            ),
-            roles_json=json_list(
-                ContactRole.objects.filter(contact_id=contact),
-                {
-                    "company_id": "company_id",
-                    "company_name": "company__name",
-                    "title": "title",
-                    "is_primary": "is_primary",
-                },
-                group_by="contact_id",
-            ),
+            **{f"{name}_json": build(contact) for name, build in CONTACT_RELATED.items()},
         )[:1]
     )
 
@@ -295,13 +250,7 @@ def contact_read(user, pk) -> dict:
     if not rows:
         raise NotFoundError()
     row = rows[0]
-    lists = {
-        "tags": sorted(t["name"] for t in json_list_decode(row.pop("tags_json"))),
-        "emails": json_list_decode(row.pop("emails_json"), booleans=("is_primary",)),
-        "phones": json_list_decode(row.pop("phones_json"), booleans=("is_primary",)),
-        "addresses": json_list_decode(row.pop("addresses_json"), booleans=("is_primary",)),
-        "roles": json_list_decode(row.pop("roles_json"), booleans=("is_primary",)),
-    }
+    lists = {name: related_decode(name, row.pop(f"{name}_json")) for name in CONTACT_RELATED}
     record = contact_dicts([row], _NO_RELATED)[0] | lists
     return {k: record[k] for k in CONTACT_OUT_FIELDS}
 
@@ -349,14 +298,26 @@ def contact_list(request: HttpRequest, params: Query[ListParams]):
     wanted = fields_parse(params.fields, CONTACT_OUT_FIELDS)
     limit = limit_clean(params.limit)
     order = queries.sort_resolve(queries.CONTACT_SORTS, params.sort)
-    queryset = queries.contact_list(
-        request.auth, filter=params.filter, q=params.q, archived=bool_param("archived", params.archived)
-    )
-    queryset = queries.sort_annotate(queryset, order)
+    archived = bool_param("archived", params.archived)
     sort_columns = [c for c, _ in order if c not in CONTACT_COLUMNS]
     columns = [*CONTACT_COLUMNS, *sort_columns]
     if wanted is None or "company_name" in wanted:
         columns.append("company__name")
+    if not params.filter and not params.q and id_order(order):  # the default list: prepared once
+        user, shape = request.auth, visibility_shape(request.auth)
+        rows, next_cursor = keyset_page_prepared(
+            ("contact-list", shape, archived, tuple(columns)),
+            lambda slots: queries.contact_list(slots.visibility_user(*shape), archived=archived).values(
+                *columns
+            ),
+            order,
+            params.cursor,
+            limit,
+            visibility_values(user),
+        )
+        return json_response({"items": contact_dicts(rows, wanted), "next_cursor": next_cursor})
+    queryset = queries.contact_list(request.auth, filter=params.filter, q=params.q, archived=archived)
+    queryset = queries.sort_annotate(queryset, order)
     rows, next_cursor = keyset_page(queryset.values(*columns), order, params.cursor, limit)
     return json_response({"items": contact_dicts(rows, wanted), "next_cursor": next_cursor})
 
@@ -416,11 +377,23 @@ def company_list(request: HttpRequest, params: Query[ListParams]):
     wanted = fields_parse(params.fields, COMPANY_OUT_FIELDS)
     limit = limit_clean(params.limit)
     order = queries.sort_resolve(queries.COMPANY_SORTS, params.sort)
-    queryset = queries.company_list(
-        request.auth, filter=params.filter, q=params.q, archived=bool_param("archived", params.archived)
-    )
-    queryset = queries.sort_annotate(queryset, order)
+    archived = bool_param("archived", params.archived)
     columns = [*COMPANY_COLUMNS, *[c for c, _ in order if c not in COMPANY_COLUMNS]]
+    if not params.filter and not params.q and id_order(order):  # the default list: prepared once
+        user, shape = request.auth, visibility_shape(request.auth)
+        rows, next_cursor = keyset_page_prepared(
+            ("company-list", shape, archived, tuple(columns)),
+            lambda slots: queries.company_list(slots.visibility_user(*shape), archived=archived).values(
+                *columns
+            ),
+            order,
+            params.cursor,
+            limit,
+            visibility_values(user),
+        )
+        return json_response({"items": company_dicts(rows, wanted), "next_cursor": next_cursor})
+    queryset = queries.company_list(request.auth, filter=params.filter, q=params.q, archived=archived)
+    queryset = queries.sort_annotate(queryset, order)
     rows, next_cursor = keyset_page(queryset.values(*columns), order, params.cursor, limit)
     return json_response({"items": company_dicts(rows, wanted), "next_cursor": next_cursor})
 

@@ -81,3 +81,43 @@ def keyset_page(queryset: QuerySet, order: list[tuple[str, bool]], cursor: str |
         get = last.get if isinstance(last, dict) else (lambda c: getattr(last, c))
         next_cursor = cursor_encode([get(c) for c, _ in order])
     return rows, next_cursor
+
+
+def id_order(order: list[tuple[str, bool]]) -> bool:
+    """Whether `order` sorts by the primary key alone (the default list order): the case
+    `keyset_page_prepared` serves."""
+    return len(order) == 1 and order[0][0] in ("id", "pk")
+
+
+def keyset_page_prepared(
+    key, build, order: list[tuple[str, bool]], cursor: str | None, limit: int, values: dict
+):
+    """`keyset_page` for the hot case — a list in id order whose base queryset depends only on bound
+    values (visibility, no filter text) — compiled once per process and shape (core.sqlcache).
+
+    `build(slots)` returns the base `values()` queryset; `values` binds its slots. `key` must name
+    everything else that shapes the SQL (the visibility shape, the columns, archived or not)."""
+    from .sqlcache import prepared
+
+    if not id_order(order):
+        raise ValueError("keyset_page_prepared serves the id order only")
+    after = None
+    if cursor:
+        after = cursor_decode(cursor, 1)
+        if not (isinstance(after[0], int) and not isinstance(after[0], bool) and abs(after[0]) < 2**63):
+            raise ValidationError({"cursor": ["This cursor is not valid; start again from the first page."]})
+    column, descending = order[0]
+
+    def full(slots):
+        queryset = build(slots)
+        if after is not None:
+            queryset = queryset.filter(**{f"{column}__{'lt' if descending else 'gt'}": slots.int("after")})
+        return queryset.order_by(f"-{column}" if descending else column)[: limit + 1]
+
+    statement = prepared(("keyset", key, column, descending, after is not None, limit), full)
+    rows = statement.run({**values, "after": after[0] if after else None})
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursor_encode([rows[-1][column]])
+    return rows, next_cursor

@@ -56,7 +56,7 @@ class Slots:
         self.by_value[value] = (name, None)
         return value
 
-    def visibility_user(self, role: str, *, teams: int, managed: int) -> SimpleNamespace:
+    def visibility_user(self, role: str, teams: int, managed: int) -> SimpleNamespace:
         """A stand-in user for core.visibility: slots `user_id`, `team_ids`, `managed_user_ids`."""
         return SimpleNamespace(
             is_authenticated=True,

@@ -12,10 +12,10 @@ Booleans come back from SQLite as 0/1: `json_list_decode(text, booleans=(...))` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import orjson
-from django.db.models import Aggregate, F, QuerySet, Subquery, TextField
+from django.db.models import Aggregate, F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import JSONObject
 
 
@@ -55,3 +55,48 @@ def json_list_decode(text: str | None, *, booleans: Iterable[str] = ()) -> list[
                 if key in item:
                     item[key] = bool(item[key])
     return items
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The related lists of a page of records, in one prepared statement
+
+
+def primary_first(items: list[dict]) -> list[dict]:
+    """Primary entry first, then in id order: the order the models declare (`-is_primary`, `id`)."""
+    return sorted(items, key=lambda item: not item.get("is_primary"))
+
+
+_BUCKETS = (1, 10, 25, 50, 100, 200, 500)
+
+
+def related_lists(
+    key: str, model, ids: list[int], builders: dict[str, Callable[[OuterRef], Subquery]], names: Iterable[str]
+) -> dict[int, dict[str, str | None]]:
+    """id → {name: JSON text} for the related lists `names` of the records `ids` (already visible).
+
+    A list page used to send one query per related list (five for a contact); this sends one statement
+    that builds every list as a JSON array (`json_list`), compiled once per process (core.sqlcache) for
+    each set of lists and each id-count bucket (the ids are padded with -1 to the bucket's size, so the
+    SQL's shape depends on the bucket alone). `builders[name](OuterRef("pk"))` makes the subquery.
+    """
+    from .sqlcache import prepared
+
+    wanted = tuple(sorted(set(names)))
+    if not ids or not wanted:
+        return {}
+    found: dict[int, dict[str, str | None]] = {}
+    for start in range(0, len(ids), _BUCKETS[-1]):
+        chunk = ids[start : start + _BUCKETS[-1]]
+        size = next(b for b in _BUCKETS if b >= len(chunk))
+
+        def build(slots, size=size):
+            ref = OuterRef("pk")
+            return model._base_manager.filter(pk__in=slots.ints("ids", size)).values(
+                "id", **{f"{name}_json": builders[name](ref) for name in wanted}
+            )
+
+        statement = prepared(("related-lists", key, wanted, size), build)
+        padded = [*chunk, *([-1] * (size - len(chunk)))]
+        for row in statement.run({"ids": padded}):
+            found[row.pop("id")] = {name: row[f"{name}_json"] for name in wanted}
+    return found
