@@ -43,6 +43,7 @@ from core.events import _schedule_delivery
 from core.history import to_json_value
 from core.models import HistoryEntry, OutboxEvent
 from core.normalize import domain_normalize, email_normalize, phone_normalize
+from core.search.text import document_text, document_text_merge
 from core.services import model_fields_clean
 from core.visibility import require_create, restrict, role_of
 from users.models import Team, User
@@ -574,7 +575,15 @@ def _contact_clean(data, *, context) -> tuple[dict | None, dict[str, list[str]]]
         errors.setdefault("first_name", ["Give the contact a name, an e-mail address or a phone number."])
     if errors:
         return None, errors
+    person = SimpleNamespace(**{name: scalars.get(name, "") or "" for name in _SEARCH_NAME_FIELDS})
     return {
+        # The search document's own part, tokenised here (in the validating process when forked); the
+        # writer adds the company's name.
+        "search_text": document_text(
+            contact_search_text(
+                person, [e["email"] for e in emails or []], [p["number"] for p in phones or []], ""
+            )
+        ),
         "scalars": scalars,
         "emails": emails or [],
         "phones": phones or [],
@@ -667,6 +676,7 @@ def _contacts_write(plans: list[dict], company_names: dict[int, str], actor_id) 
     now = writer.now_db
     contact_rows, email_rows, phone_rows, address_rows, role_rows, tag_rows = [], [], [], [], [], []
     history, events, documents = [], [], []
+    company_texts: dict[int, str] = {}
     for contact_id, plan in zip(new_ids, plans, strict=True):
         scalars = plan["scalars"]
         values = {name: scalars.get(name, default) for name, default in _CONTACT_DEFAULTS.items()}
@@ -724,9 +734,11 @@ def _contacts_write(plans: list[dict], company_names: dict[int, str], actor_id) 
         }
         history.append((contact_id, _created_changes(snapshot, related, _CONTACT_HISTORY_SKIP)))
         events.append((contact_id, snapshot))
-        person = SimpleNamespace(**values)
-        company_name = company_names.get(company_id, "") if company_id else ""
-        documents.append((contact_id, contact_search_text(person, emails, phones, company_name)))
+        if company_id and company_id not in company_texts:
+            company_texts[company_id] = document_text(company_names.get(company_id, ""))
+        documents.append(
+            (contact_id, document_text_merge(plan["search_text"], company_texts.get(company_id, "")))
+        )
     writer.insert(Contact, _CONTACT_COLUMNS, contact_rows)
     writer.insert(ContactEmail, ["contact_id", "email", "label", "is_primary"], email_rows)
     writer.insert(ContactPhone, ["contact_id", "number", "raw", "label", "is_primary"], phone_rows)
@@ -735,11 +747,12 @@ def _contacts_write(plans: list[dict], company_names: dict[int, str], actor_id) 
     writer.insert(Contact.tags.through, ["contact_id", "tag_id"], tag_rows)
     writer.history(Contact, actor_id, history)
     writer.events("contact.created", Contact, actor_id, events)
-    search.index("contact", documents)
+    search.index_tokenised("contact", documents)
     return new_ids
 
 
 _CONTACT_DEFAULTS = {name: Contact._meta.get_field(name).get_default() for name in CONTACT_FIELDS}
+_SEARCH_NAME_FIELDS = ("first_name", "middle_name", "last_name")
 
 
 # ---------------------------------------------------------------------------------------------------------

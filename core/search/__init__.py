@@ -77,11 +77,17 @@ def index(kind: str, rows: Iterable[tuple[int, str]]) -> None:
     Bulk-friendly: multi-row INSERT ... ON CONFLICT statements of 500 rows; 5,000 rows take one call.
     When an object id appears more than once the last text wins. Unchanged texts are not rewritten.
     """
+    index_tokenised(kind, ((object_id, document_text(text or "")) for object_id, text in rows))
+
+
+def index_tokenised(kind: str, rows: Iterable[tuple[int, str]]) -> None:
+    """`index` for texts already through `document_text` (or `document_text_merge`): bulk writers
+    tokenise ahead, off the writing process."""
     code = _code(kind)
     documents: dict[int, tuple[int, str, int, str]] = {}
     for object_id, text in rows:
         doc_id = document_id(kind, object_id)
-        documents[doc_id] = (doc_id, kind, doc_id - (code << KIND_SHIFT), document_text(text or ""))
+        documents[doc_id] = (doc_id, kind, doc_id - (code << KIND_SHIFT), text)
     if not documents:
         return
     using = router.db_for_write(SearchDocument)

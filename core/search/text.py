@@ -67,9 +67,17 @@ def _split_parts(chunk: str) -> list[str]:
     return [part for part in _PART_SEPARATORS.split(chunk) if part]
 
 
+_HAS_APOSTROPHE = re.compile(f"[{_APOSTROPHE_CLASS}]")
+_JOINER_REPEAT = re.compile(f"[{_JOINER_CLASS}]{{2}}")
+
+
 def _compound(chunk: str) -> str:
     """The chunk as one token: apostrophes dropped, outer joiners stripped, joiner runs collapsed."""
-    return _JOINER_RUN.sub(r"\1", _APOSTROPHE_RUN.sub("", chunk)).strip(JOINERS)
+    if _HAS_APOSTROPHE.search(chunk):
+        chunk = _APOSTROPHE_RUN.sub("", chunk)
+    if _JOINER_REPEAT.search(chunk):
+        chunk = _JOINER_RUN.sub(lambda match: match.group(1), chunk)
+    return chunk.strip(JOINERS)
 
 
 def _document_chunk_tokens(chunk: str) -> list[str]:
@@ -83,18 +91,19 @@ def _document_chunk_tokens(chunk: str) -> list[str]:
     if len(parts) > 1:
         # The compound and each suffix that starts at a joiner, so a typed fragment from the middle of an
         # address ("mueller@example", "example.com") still prefix-matches one token. Prefixes need no extra
-        # token: "maria.mueller" is a prefix of the whole compound. The single last part is a plain word.
+        # token: "maria.mueller" is a prefix of the whole compound. The single last part is a plain word,
+        # so every start but the last begins a suffix that still holds a joiner.
         starts = [0] + [i + 1 for i, ch in enumerate(compound) if ch in JOINERS]
-        for start in starts[-_MAX_COMPOUND_PARTS:] if len(starts) > _MAX_COMPOUND_PARTS else starts:
-            suffix = compound[start:]
-            if any(ch in JOINERS for ch in suffix):
-                tokens.append(COMPOUND_MARK + suffix)
+        if len(starts) > _MAX_COMPOUND_PARTS:
+            starts = starts[-_MAX_COMPOUND_PARTS:]
+        tokens.extend(COMPOUND_MARK + compound[start:] for start in starts[:-1])
         # Each apostrophe word joined up: "o'brien-smith" -> "obrien" (the query "o'brien" searches that).
-        for segment in _split_on_joiners(chunk):
-            if any(ch in APOSTROPHES for ch in segment):
-                joined = "".join(ch for ch in segment if ch not in APOSTROPHES)
-                if joined:
-                    tokens.append(joined)
+        if _HAS_APOSTROPHE.search(chunk):
+            for segment in _split_on_joiners(chunk):
+                if any(ch in APOSTROPHES for ch in segment):
+                    joined = "".join(ch for ch in segment if ch not in APOSTROPHES)
+                    if joined:
+                        tokens.append(joined)
     return tokens
 
 
@@ -113,8 +122,12 @@ def document_tokens(text: str) -> list[str]:
     if transliterated != lowered:
         sources.append(normalise_text(transliterated))
     seen: dict[str, None] = {}
+    done: set[str] = set()  # chunks already tokenised (the transliterated text repeats most of them)
     for source in sources:
         for chunk in _chunks(source):
+            if chunk in done:
+                continue
+            done.add(chunk)
             for token in _document_chunk_tokens(chunk):
                 seen.setdefault(token[:MAX_TOKEN_LENGTH], None)
                 if len(seen) >= MAX_DOCUMENT_TOKENS:
@@ -125,6 +138,20 @@ def document_tokens(text: str) -> list[str]:
 def document_text(text: str) -> str:
     """What `SearchDocument.text` holds: the document's tokens joined by single spaces."""
     return " ".join(document_tokens(text))
+
+
+def document_text_merge(*texts: str) -> str:
+    """Several `document_text` results as one document: the same tokens `document_text` gives for the
+    texts joined by spaces (perhaps in another order, which no search depends on). Lets a bulk writer
+    tokenise a record's own part ahead, in another process, and add a shared part (its company's name)
+    tokenised once."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for token in text.split():
+            seen.setdefault(token, None)
+            if len(seen) >= MAX_DOCUMENT_TOKENS:
+                return " ".join(seen)
+    return " ".join(seen)
 
 
 def normalise_terms(text: str) -> list[str]:

@@ -503,3 +503,47 @@ def test_nothing_to_correct_matches_nothing():
     contact("John", "Smith")
     assert ids(search.filter_queryset(Contact.objects.all(), "contact", "zzzzzz", typos=True)) == []
     assert ids(search.filter_queryset(Contact.objects.all(), "contact", "jo", typos=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("own", "shared"),
+    [
+        ("Søren O'Brien-Müller soren.obrien@example.com +4915123456789", "Müller & Söhne GmbH"),
+        ("Ada ada@x.example", ""),
+        ("", "AT&T"),
+        ("Zoë zoe@same.example", "same.example Zoë"),
+    ],
+)
+def test_merged_document_holds_the_tokens_of_the_joined_text(own, shared):
+    """Bulk writers tokenise a contact's own part ahead and add the company's tokens later: the merged
+    document must hold exactly the tokens of tokenising the whole text at once."""
+    from core.search.text import document_text, document_text_merge
+
+    merged = document_text_merge(document_text(own), document_text(shared))
+    whole = document_text(f"{own} {shared}")
+    assert sorted(merged.split()) == sorted(whole.split())
+    assert len(merged.split()) == len(set(merged.split()))
+
+
+def test_bulk_and_single_create_index_the_same_tokens(db):
+    from contacts import bulk
+    from contacts.services import company_create, contact_create
+
+    admin = User.objects.create(username="tok-admin", role="admin")
+    company = company_create(actor=admin, data={"name": "Müller & Söhne"})
+    data = {
+        "first_name": "Søren",
+        "last_name": "O'Brien",
+        "email": "soren.obrien@example.com",
+        "phone": "+49 151 23456789",
+        "company_id": company.pk,
+    }
+    single = contact_create(actor=admin, data=dict(data))
+    ids: list[int] = []
+    bulk.contacts_bulk_create(actor=admin, rows=[dict(data, email="soren.obrien@example.com")], ids=ids)
+    texts = dict(
+        SearchDocument.objects.filter(kind="contact", object_id__in=[single.pk, ids[0]]).values_list(
+            "object_id", "text"
+        )
+    )
+    assert sorted(texts[single.pk].split()) == sorted(texts[ids[0]].split())
