@@ -12,7 +12,14 @@ from ninja import Query, Router, Schema
 from core.api import ERRORS, READ_ERRORS, ErrorOut, bool_param, fields_parse, json_response
 from core.errors import NotFoundError, ValidationError
 from core.history import history_for
-from core.pagination import id_order, keyset_page, keyset_page_prepared, limit_clean
+from core.pagination import (
+    id_cursor_decode,
+    id_order,
+    id_page,
+    keyset_page,
+    keyset_page_prepared,
+    limit_clean,
+)
 from core.sqlcache import prepared, visibility_shape, visibility_values
 from core.sqljson import json_list, json_list_decode, primary_first, related_lists
 from core.visibility import restrict, role_of
@@ -316,6 +323,17 @@ def contact_list(request: HttpRequest, params: Query[ListParams]):
             visibility_values(user),
         )
         return json_response({"items": contact_dicts(rows, wanted), "next_cursor": next_cursor})
+    if params.q and id_order(order):  # searched, in id order: the search index walks the ids itself
+        queryset = queries.contact_list(
+            request.auth,
+            filter=params.filter,
+            q=params.q,
+            archived=archived,
+            id_order="desc" if order[0][1] else "asc",
+            after=id_cursor_decode(params.cursor),
+        )
+        rows, next_cursor = id_page(queryset.values(*columns)[: limit + 1], "id", limit)
+        return json_response({"items": contact_dicts(rows, wanted), "next_cursor": next_cursor})
     queryset = queries.contact_list(request.auth, filter=params.filter, q=params.q, archived=archived)
     queryset = queries.sort_annotate(queryset, order)
     rows, next_cursor = keyset_page(queryset.values(*columns), order, params.cursor, limit)
@@ -391,6 +409,17 @@ def company_list(request: HttpRequest, params: Query[ListParams]):
             limit,
             visibility_values(user),
         )
+        return json_response({"items": company_dicts(rows, wanted), "next_cursor": next_cursor})
+    if params.q and id_order(order):  # searched, in id order: the search index walks the ids itself
+        queryset = queries.company_list(
+            request.auth,
+            filter=params.filter,
+            q=params.q,
+            archived=archived,
+            id_order="desc" if order[0][1] else "asc",
+            after=id_cursor_decode(params.cursor),
+        )
+        rows, next_cursor = id_page(queryset.values(*columns)[: limit + 1], "id", limit)
         return json_response({"items": company_dicts(rows, wanted), "next_cursor": next_cursor})
     queryset = queries.company_list(request.auth, filter=params.filter, q=params.q, archived=archived)
     queryset = queries.sort_annotate(queryset, order)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from core import search
@@ -103,8 +103,27 @@ def sort_annotate(queryset: QuerySet, order: list[tuple[str, bool]]) -> QuerySet
 # Contacts
 
 
-def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True, typos: bool = False) -> QuerySet:
-    """E-mails match exactly, phones in any format, anything else by name/word prefix."""
+def id_ordered(queryset: QuerySet, id_order: str | None, after: int | None) -> QuerySet:
+    """A keyset page's order and bound (`id_order` "desc"/"asc", ids beyond `after`), for the search paths
+    the search index does not order."""
+    if id_order is None:
+        return queryset
+    if after is not None:
+        queryset = queryset.filter(**{"pk__lt" if id_order == "desc" else "pk__gt": after})
+    return queryset.order_by("-pk" if id_order == "desc" else "pk")
+
+
+def contact_search(
+    queryset: QuerySet,
+    text: str,
+    *,
+    ranked: bool = True,
+    typos: bool = False,
+    id_order: str | None = None,
+    after: int | None = None,
+) -> QuerySet:
+    """E-mails match exactly, phones in any format, anything else by name/word prefix. `id_order` and
+    `after` (unranked only) return one keyset page's worth in id order (core.search.filter_queryset)."""
     text = (text or "").strip()
     if not text:
         return queryset
@@ -115,17 +134,21 @@ def contact_search(queryset: QuerySet, text: str, *, ranked: bool = True, typos:
             email = email_normalize(text)
         except ValueError:
             email = text.lower()
-        return queryset.filter(Exists(ContactEmail.objects.filter(contact_id=OuterRef("pk"), email=email)))
+        # IN (subquery), not EXISTS: SQLite then starts from the e-mail index instead of walking every
+        # contact in the list order and probing (measured at 1M: 0.02 ms against 600 ms).
+        queryset = queryset.filter(pk__in=ContactEmail.objects.filter(email=email).values("contact_id"))
+        return id_ordered(queryset, id_order, after)
     if looks_like_phone(text):
         try:
             number = phone_normalize(text)
         except ValueError:
             number = None
         if number:
-            return queryset.filter(
-                Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk"), number=number))
-            )
-    return search.filter_queryset(queryset, "contact", text, ranked=ranked, typos=typos)
+            queryset = queryset.filter(pk__in=ContactPhone.objects.filter(number=number).values("contact_id"))
+            return id_ordered(queryset, id_order, after)
+    return search.filter_queryset(
+        queryset, "contact", text, ranked=ranked, typos=typos, id_order=id_order, after=after
+    )
 
 
 def contact_list(
@@ -135,13 +158,17 @@ def contact_list(
     q: str | None = None,
     archived: bool = False,
     action: str = "view",
+    id_order: str | None = None,
+    after: int | None = None,
 ) -> QuerySet:
+    """The contact list `user` may see: filtered, searched; with `id_order` (and `after`, a cursor's id) in id
+    order from the search index when `q` is given (one keyset page: slice it)."""
     queryset = restrict(Contact.objects.all(), user, action)
     queryset = queryset.filter(archived_at__isnull=not archived)
     if filter:
         queryset = apply_filter(queryset, contact_fields, filter, user=user)
     if q:
-        queryset = contact_search(queryset, q, ranked=False)
+        queryset = contact_search(queryset, q, ranked=False, id_order=id_order, after=after)
     return queryset
 
 
@@ -153,13 +180,23 @@ def contact_get(user, contact_id, action: str = "view") -> Contact:
 # Companies
 
 
-def company_search(queryset: QuerySet, text: str, *, ranked: bool = True, typos: bool = False) -> QuerySet:
+def company_search(
+    queryset: QuerySet,
+    text: str,
+    *,
+    ranked: bool = True,
+    typos: bool = False,
+    id_order: str | None = None,
+    after: int | None = None,
+) -> QuerySet:
     text = (text or "").strip()
     if not text:
         return queryset
     if len(text) > 200:
         raise ValidationError({"q": ["Search for at most 200 characters."]})
-    return search.filter_queryset(queryset, "company", text, ranked=ranked, typos=typos)
+    return search.filter_queryset(
+        queryset, "company", text, ranked=ranked, typos=typos, id_order=id_order, after=after
+    )
 
 
 def company_list(
@@ -169,13 +206,17 @@ def company_list(
     q: str | None = None,
     archived: bool = False,
     action: str = "view",
+    id_order: str | None = None,
+    after: int | None = None,
 ) -> QuerySet:
+    """The company list `user` may see: filtered, searched; with `id_order` (and `after`, a cursor's id) in id
+    order from the search index when `q` is given (one keyset page: slice it)."""
     queryset = restrict(Company.objects.all(), user, action)
     queryset = queryset.filter(archived_at__isnull=not archived)
     if filter:
         queryset = apply_filter(queryset, company_fields, filter, user=user)
     if q:
-        queryset = company_search(queryset, q, ranked=False)
+        queryset = company_search(queryset, q, ranked=False, id_order=id_order, after=after)
     return queryset
 
 

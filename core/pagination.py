@@ -101,11 +101,7 @@ def keyset_page_prepared(
 
     if not id_order(order):
         raise ValueError("keyset_page_prepared serves the id order only")
-    after = None
-    if cursor:
-        after = cursor_decode(cursor, 1)
-        if not (isinstance(after[0], int) and not isinstance(after[0], bool) and abs(after[0]) < 2**63):
-            raise ValidationError({"cursor": ["This cursor is not valid; start again from the first page."]})
+    after = id_cursor_decode(cursor)
     column, descending = order[0]
 
     def full(slots):
@@ -115,9 +111,23 @@ def keyset_page_prepared(
         return queryset.order_by(f"-{column}" if descending else column)[: limit + 1]
 
     statement = prepared(("keyset", key, column, descending, after is not None, limit), full)
-    rows = statement.run({**values, "after": after[0] if after else None})
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursor_encode([rows[-1][column]])
-    return rows, next_cursor
+    return id_page(statement.run({**values, "after": after}), column, limit)
+
+
+def id_cursor_decode(cursor: str | None) -> int | None:
+    """The id an id-order cursor holds (None for the first page); 400 naming `cursor` when it holds none."""
+    if not cursor:
+        return None
+    value = cursor_decode(cursor, 1)[0]
+    if not (isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63):
+        raise ValidationError({"cursor": ["This cursor is not valid; start again from the first page."]})
+    return value
+
+
+def id_page(rows: list[dict], column: str, limit: int) -> tuple[list[dict], str | None]:
+    """(rows, next_cursor) from up to `limit + 1` rows read in id order after the cursor."""
+    rows = list(rows)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, cursor_encode([rows[-1][column]])

@@ -578,3 +578,55 @@ def test_a_long_page_spans_id_buckets(org, api_as):
     assert all(
         item["emails"] == [{"email": item["email"], "label": "work", "is_primary": True}] for item in items
     )
+
+
+def test_searched_list_pages_in_id_order_from_the_index(org, api_as):
+    """`q=` with the default (id) order is served by the search index in id order, a cursor bounding the
+    index walk: pages must hold exactly the visible matches, newest first (or oldest with sort=id)."""
+    from contacts.models import Contact
+    from contacts.services import contact_create
+    from core.visibility import restrict
+
+    made = []
+    for index in range(14):
+        owner = org.owner if index % 3 else org.other
+        name = "Marlene" if index % 2 else "Marek"
+        made.append(
+            contact_create(
+                actor=owner,
+                data={"first_name": name, "last_name": f"Schulz{index}", "email": f"m{index}@x.example"},
+            )
+        )
+    contact_create(actor=org.owner, data={"first_name": "Otto", "email": "otto@x.example"})
+    for user in (org.owner, org.other, org.manager, org.admin):
+        api = api_as(user)
+        visible = set(restrict(Contact.objects.all(), user, "view").values_list("id", flat=True))
+        expected = sorted((c.pk for c in made if c.pk in visible), reverse=True)
+        for sort, wanted in ((None, expected), ("id", expected[::-1])):
+            seen, cursor = [], None
+            while True:
+                params = {"q": "mar sch", "limit": 4, **({"sort": sort} if sort else {})}
+                body = api.get("contacts", **params, **({"cursor": cursor} if cursor else {})).json()
+                seen += [c["id"] for c in body["items"]]
+                cursor = body["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == wanted, (user.username, sort)
+    api = api_as(org.admin)
+    first = api.get("contacts", q="m3@x.example").json()["items"]
+    assert [c["id"] for c in first] == [made[3].pk]
+    assert api.get("contacts", q="m3@x.example", cursor="WzBd").json()["items"] == []  # ids below 0
+    response = api.get("contacts", q="mar", cursor="WyJ4Il0")
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
+
+
+def test_searched_company_list_pages_in_id_order(org, api_as):
+    from contacts.services import company_create
+
+    ids = [company_create(actor=org.owner, data={"name": f"Nordwind {i}"}).pk for i in range(7)]
+    company_create(actor=org.owner, data={"name": "Südwind"})
+    api = api_as(org.owner)
+    page1 = api.get("companies", q="nord", limit=5).json()
+    page2 = api.get("companies", q="nord", limit=5, cursor=page1["next_cursor"]).json()
+    assert [c["id"] for c in page1["items"] + page2["items"]] == ids[::-1]
+    assert page2["next_cursor"] is None

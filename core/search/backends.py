@@ -186,12 +186,20 @@ class SearchBackend:
         raise NotImplementedError
 
     def filter(
-        self, queryset: QuerySet, kind: str, code: int, terms: list[str], mode: str, rank_terms: list[str]
+        self,
+        queryset: QuerySet,
+        kind: str,
+        code: int,
+        terms: list[str],
+        mode: str,
+        rank_terms: list[str],
+        after: int | None = None,
     ) -> QuerySet:
         """`terms` must all match; `rank_terms` (the terms as typed, a superset) are scored.
 
         mode: "filter" (no ordering change), "rank" (best first, then pk), "tier" (whole-word matches first,
-        then pk) or "pk" (pk order)."""
+        then pk), "pk" (pk order), or "id_desc" / "id_asc" (pk order the index serves, ids beyond `after`
+        only: a keyset page)."""
         raise NotImplementedError
 
     def filter_alternatives(
@@ -241,7 +249,7 @@ class SQLiteBackend(SearchBackend):
             )
             return cursor.fetchone()[0]
 
-    def filter(self, queryset, kind, code, terms, mode, rank_terms):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None):
         low, high = self._range(code)
         # `{pk} = rowid - low` (not `rowid = {pk} + low`) leaves SQLite one usable plan: FTS5 outer, the
         # caller's table probed by primary key.
@@ -250,7 +258,17 @@ class SQLiteBackend(SearchBackend):
             "AND {alias}.rowid BETWEEN %s AND %s"
         )
         match = self.match_ranked(rank_terms) if mode == "rank" else self.match_prefix(terms)
-        queryset, alias = _join(queryset, FTS_TABLE, condition, [low, match, low, high])
+        first, last = low, high
+        if after is not None and mode == "id_desc":
+            last = min(high, low + after - 1)
+        elif after is not None and mode == "id_asc":
+            first = max(low, low + after + 1)
+        queryset, alias = _join(queryset, FTS_TABLE, condition, [low, match, first, last])
+        if mode in ("id_desc", "id_asc"):
+            # The FTS rowid is the document id, in object-id order within the kind: FTS5 walks it in either
+            # direction and the LIMIT stops the walk.
+            rowid = _JoinedExpression(alias, "{alias}.rowid", output_field=FloatField())
+            return queryset.order_by(rowid.desc() if mode == "id_desc" else rowid.asc())
         if mode == "rank":
             # FTS5 `rank` is bm25 negated (lower is better); search_rank is higher-is-better on both backends.
             rank = _JoinedExpression(alias, "(-{alias}.rank)")
@@ -334,9 +352,19 @@ class PostgresBackend(SearchBackend):
             plan = json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"])
 
-    def filter(self, queryset, kind, code, terms, mode, rank_terms):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None):
         condition = "{alias}.kind = %s AND {alias}.object_id = {pk} AND {alias}.tsv @@ %s::tsquery"
-        queryset, alias = _join(queryset, TABLE, condition, [kind, self.query_match(terms)])
+        params = [kind, self.query_match(terms)]
+        if mode in ("id_desc", "id_asc"):
+            if after is not None:
+                # The bound on both sides of the join: a merge join walking the documents backwards then
+                # starts at the cursor instead of at the newest document (measured: 450 ms -> ms).
+                queryset = queryset.filter(**{"pk__lt" if mode == "id_desc" else "pk__gt": after})
+                condition += " AND {alias}.object_id " + ("<" if mode == "id_desc" else ">") + " %s"
+                params.append(after)
+            queryset, _alias = _join(queryset, TABLE, condition, params)
+            return queryset.order_by("-pk" if mode == "id_desc" else "pk")
+        queryset, alias = _join(queryset, TABLE, condition, params)
         if mode == "rank":
             rank = _JoinedExpression(
                 alias, "ts_rank({alias}.tsv, %s::tsquery, 1)", [self.query_rank(rank_terms)]
