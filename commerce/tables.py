@@ -37,6 +37,7 @@ order_table = Table(
             sort="number",
             fixed=True,
             export=lambda o: o.number,
+            avatar=False,
         ),
         Column("ordered_at", _("Ordered"), kind="datetime", sort="ordered_at"),
         Column("customer", _("Customer"), value=_customer, kind="link"),

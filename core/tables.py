@@ -89,6 +89,8 @@ class Column:
     choices   value → label for `badge` columns.
     link      for `title` columns: callable(row) → URL (defaults to row.get_absolute_url()).
     subtitle  for `title` columns: a path shown in small text under the title.
+    avatar    for `title` columns: the initials circle (people and companies); off for records named by a
+              number or code (orders, products), which have no initials.
     export    callable(row) → the value written to CSV (defaults to a plain-text version of the cell).
     align     "start" or "end" (numbers).
     """
@@ -106,6 +108,7 @@ class Column:
     subtitle: str = ""
     export: Callable[[Any], Any] | None = None
     align: str = ""
+    avatar: bool = True
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -182,7 +185,7 @@ class Column:
             '<a class="title-cell" href="{}">{}<span class="title-text">'
             '<span class="title-main">{}</span>{}</span></a>',
             url,
-            avatar_html(text),
+            avatar_html(text) if self.avatar else "",
             text,
             format_html('<span class="title-sub">{}</span>', subtitle) if subtitle else "",
         )

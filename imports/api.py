@@ -100,9 +100,12 @@ def import_create(
     dry_run: bool = Form(False),
     create_companies: bool = Form(False),
 ):
-    """`mapping` is JSON text: {"column header": "field"}; omitted, the columns whose headers name a field
-    are mapped (as the wizard suggests). `key` (contacts: email, external_id; companies: domain,
-    external_id, name) turns matching rows into updates. `template` names a saved mapping template."""
+    """`kind`: contacts, companies, products or orders. `mapping` is JSON text: {"column header": "field"};
+    omitted, the columns whose headers name a field are mapped (as the wizard suggests). `key` (contacts:
+    email, external_id; companies: domain, external_id, name; products: sku, the default when a column
+    holds the SKU) turns matching rows into updates. Orders always match on their number: an order that
+    exists already is skipped, not updated; their counts are orders, one file row per order line.
+    `template` names a saved mapping template."""
     from core.visibility import require_create
 
     require_create(request.auth)

@@ -42,7 +42,7 @@ BATCH_SIZE = 5000
 # From this many rows, reading the file and validating run in a forked second process, one batch ahead.
 FORK_FROM_ROWS = 20_000
 MODEL_OF = {"contacts": Contact, "companies": Company}
-NOUN_OF = {"contacts": "contact", "companies": "company"}
+NOUN_OF = {"contacts": "contact", "companies": "company", "products": "product", "orders": "order"}
 STAGES = {str(label).lower(): value for value, label in Contact.Stage.choices} | {
     v: v for v in Contact.Stage.values
 }
@@ -511,7 +511,9 @@ class ImportRun:
             return (row.number, self.noun, "skipped", object_id, {"__all__": ["No changes."]}, None)
         return (row.number, self.noun, "updated", object_id, {}, before)
 
-    def write_report(self, report: list[tuple]) -> None:
+    def write_report(self, report: list[tuple], counts: dict[str, int] | None = None) -> None:
+        """Insert the batch's report rows and add to the job's counters: by default one count per file row;
+        `counts` (orders: one per order) replaces the outcome counts, the processed rows stay file rows."""
         writer = bulk.Writer()
         writer.insert(
             ImportRow,
@@ -521,12 +523,13 @@ class ImportRun:
                 for n, t, o, i, e, b in report
             ],
         )
-        counts = {"created": 0, "updated": 0, "skipped": 0, "error": 0}
+        tally = {"created": 0, "updated": 0, "skipped": 0, "error": 0}
         rows = 0
         for number, _t, outcome, *_rest in report:
             if number:
-                counts[outcome] += 1
+                tally[outcome] += 1
                 rows += 1
+        counts = {**tally, **counts} if counts is not None else tally
         ImportJob.objects.filter(pk=self.job.pk).update(
             processed_rows=F("processed_rows") + rows,
             created_count=F("created_count") + counts["created"],
@@ -557,7 +560,14 @@ def job_run(job_id: int, progress: Callable[[int, int], None] | None = None) -> 
     try:
         if role_of(job.created_by) not in {"admin", "manager", "member"}:
             raise ServiceError("The user who started this import may no longer create records.")
-        ImportRun(job, progress).execute()
+        runner: type[ImportRun] = ImportRun
+        if job.kind in {"products", "orders"}:
+            from .commerce_import import OrderRun, ProductRun, catalogue_writer_require
+
+            if job.kind == "products":
+                catalogue_writer_require(job.created_by)
+            runner = ProductRun if job.kind == "products" else OrderRun
+        runner(job, progress).execute()
     except ServiceError as exc:
         messages = [m for ms in exc.errors.values() for m in ms] if exc.errors else [exc.detail]
         _finish(job_id, ImportJob.Status.FAILED, " ".join(messages))
@@ -582,12 +592,17 @@ def _finish(job_id: int, status: str, message: str) -> None:
 def job_undo(job_id: int, actor) -> ImportJob:
     """Undo a finished import as `actor`: records it created that nobody changed since are removed (the
     others archived), records it updated get their before-image back; history says so."""
+    from .commerce_import import undo_created_orders, undo_created_products, undo_product_update
+
     job = ImportJob.objects.get(pk=job_id)
     problems: list[str] = []
     note = {"undo_of_import": [None, job.pk]}
     # Updated records, latest first, so that a record updated twice ends with its oldest before-image.
     updated = ImportRow.objects.filter(job=job, outcome="updated", object_id__isnull=False).order_by("-id")
     for row in updated.iterator(chunk_size=500):
+        if row.object_type == "product":
+            problems.extend(undo_product_update(row, actor, note))
+            continue
         model = Contact if row.object_type == "contact" else Company
         try:
             with transaction.atomic():
@@ -600,18 +615,30 @@ def job_undo(job_id: int, actor) -> ImportJob:
                 history_record(instance=record, actor=actor, action="updated", changes=note)
         except (ServiceError, model.DoesNotExist) as exc:
             problems.append(f"row {row.row_number}: {getattr(exc, 'detail', 'the record no longer exists')}")
-    # Created records: contacts first (they may link to companies the import created).
-    for object_type, model in (("contact", Contact), ("company", Company)):
+    # Created records: contacts first (they may link to companies the import created). Every row of an
+    # order names the order: its id is taken once.
+    for object_type, model in (
+        ("contact", Contact),
+        ("company", Company),
+        ("order", None),
+        ("product", None),
+    ):
         ids = list(
-            ImportRow.objects.filter(
-                job=job, outcome="created", object_type=object_type, object_id__isnull=False
+            dict.fromkeys(
+                ImportRow.objects.filter(
+                    job=job, outcome="created", object_type=object_type, object_id__isnull=False
+                )
+                .values_list("object_id", flat=True)
+                .order_by("id")
             )
-            .values_list("object_id", flat=True)
-            .order_by("id")
         )
         for start in range(0, len(ids), 2000):
             chunk = ids[start : start + 2000]
-            problems.extend(_undo_created(model, object_type, chunk, actor, note))
+            if model is None:
+                undo = undo_created_orders if object_type == "order" else undo_created_products
+                problems.extend(undo(chunk, actor, note))
+            else:
+                problems.extend(_undo_created(model, object_type, chunk, actor, note))
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.UNDONE,
         undone_at=timezone.now(),
@@ -632,6 +659,11 @@ def _undo_created(model, noun: str, ids: list[int], actor, note: dict) -> list[s
             Contact.objects.filter(company_id__in=untouched).values_list("company_id", flat=True)
         ) | set(ContactRole.objects.filter(company_id__in=untouched).values_list("company_id", flat=True))
         untouched -= linked
+    if untouched:
+        # A customer of an order since (orders protect their contact and company) is archived, not removed.
+        untouched -= set(
+            model.objects.filter(pk__in=untouched, orders__isnull=False).values_list("pk", flat=True)
+        )
     touched = set(present.values_list("pk", flat=True)) - untouched
     with transaction.atomic():
         if untouched:

@@ -92,13 +92,152 @@ FIELDS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("postal_code", _("Postal code"), ("zip", "zip code", "postcode", "plz")),
         ("country", _("Country code"), ("country", "country code")),
     ],
+    "products": [
+        (
+            "sku",
+            _("SKU"),
+            (
+                "sku",
+                "product sku",
+                "variant sku",
+                "item sku",
+                "product code",
+                "item code",
+                "item number",
+                "article number",
+                "artikelnummer",
+                "part number",
+                "code",
+            ),
+        ),
+        (
+            "name",
+            _("Name"),
+            ("name", "product name", "product", "title", "item name", "item", "artikel", "bezeichnung"),
+        ),
+        (
+            "category",
+            _("Category"),
+            ("category", "product category", "product type", "type", "group", "kategorie", "warengruppe"),
+        ),
+        (
+            "price",
+            _("Price"),
+            ("price", "unit price", "list price", "retail price", "variant price", "preis"),
+        ),
+        ("currency", _("Currency"), ("currency", "currency code", "währung")),
+        ("active", _("Active (yes/no)"), ("active", "is active", "enabled", "available", "aktiv", "status")),
+        ("description", _("Description"), ("description", "details", "body", "notes", "beschreibung")),
+    ],
+    # One row per order line; rows with the same order number make one order.
+    "orders": [
+        (
+            "number",
+            _("Order number"),
+            ("number", "order number", "order no", "order", "order id", "order ref", "bestellnummer"),
+        ),
+        (
+            "customer_email",
+            _("Customer e-mail (a contact)"),
+            (
+                "email",
+                "e mail",
+                "email address",
+                "customer email",
+                "contact email",
+                "buyer email",
+                "billing email",
+                "mail",
+            ),
+        ),
+        (
+            "customer_external_id",
+            _("Customer external id (a contact)"),
+            (
+                "customer id",
+                "customer external id",
+                "external customer id",
+                "contact external id",
+                "customer number",
+                "customer no",
+                "client id",
+                "kundennummer",
+            ),
+        ),
+        (
+            "company",
+            _("Company (name or domain)"),
+            (
+                "company",
+                "company name",
+                "organisation",
+                "organization",
+                "account",
+                "billing company",
+                "customer company",
+                "firma",
+            ),
+        ),
+        (
+            "ordered_at",
+            _("Order date"),
+            (
+                "date",
+                "order date",
+                "ordered",
+                "ordered at",
+                "ordered on",
+                "purchase date",
+                "created at",
+                "placed at",
+                "bestelldatum",
+                "datum",
+            ),
+        ),
+        ("status", _("Status"), ("status", "order status", "financial status")),
+        ("channel", _("Channel"), ("channel", "sales channel", "source", "source name")),
+        ("currency", _("Currency"), ("currency", "currency code", "währung")),
+        (
+            "sku",
+            _("Product SKU"),
+            ("sku", "product sku", "item sku", "lineitem sku", "product code", "item code"),
+        ),
+        ("quantity", _("Quantity"), ("quantity", "qty", "lineitem quantity", "units", "menge", "anzahl")),
+        (
+            "unit_price",
+            _("Unit price"),
+            ("unit price", "price", "lineitem price", "item price", "price each", "preis", "einzelpreis"),
+        ),
+        ("discount", _("Discount (%)"), ("discount", "discount percent", "discount pct", "rabatt")),
+        (
+            "description",
+            _("Line description"),
+            (
+                "description",
+                "line description",
+                "product",
+                "product name",
+                "item",
+                "item name",
+                "lineitem name",
+                "bezeichnung",
+            ),
+        ),
+        ("category", _("Line category"), ("category", "product category", "product type", "kategorie")),
+        ("total", _("Order total (orders without lines)"), ("total", "order total", "grand total", "summe")),
+        ("notes", _("Order notes"), ("notes", "note", "comment", "comments", "order notes")),
+    ],
 }
 
-# kind → keys a row can be matched on (create-or-update); "" creates every row.
+# kind → keys a row can be matched on (create-or-update); "" creates every row. Orders always match on
+# their number, and an order that exists already is skipped, never updated (see docs/imports.md).
 KEYS = {
     "contacts": {"email": _("E-mail"), "external_id": _("External id")},
     "companies": {"domain": _("Domain"), "external_id": _("External id"), "name": _("Name")},
+    "products": {"sku": _("SKU")},
+    "orders": {"number": _("Order number (an existing order is skipped, not updated)")},
 }
+ORDER_CUSTOMER_FIELDS = ("customer_email", "customer_external_id", "company")
 ADDRESS_COLUMNS = ("street", "city", "region", "postal_code", "country")
 
 
@@ -163,15 +302,34 @@ def mapping_clean(kind: str, headers: list[str], mapping, key: str) -> tuple[dic
         targets[target] = header
         cleaned[header] = target
     key = key or ""
+    if kind == "orders":
+        key = "number"  # orders are always matched on their number
     if key and key not in KEYS[kind]:
         errors["key"] = [f"Choose one of: {', '.join(KEYS[kind])}, or none to create every row."]
-    elif key and key not in targets:
+    elif key and key not in targets and kind != "orders":
         errors["key"] = ["Map a column to the key field to match rows on it."]
     if not errors:
         if kind == "contacts" and not ({"first_name", "last_name", "name", "email", "phone"} & set(targets)):
             errors["mapping"] = ["Map a column to a name, an e-mail address or a phone number."]
         if kind == "companies" and "name" not in targets and key not in {"domain", "external_id"}:
             errors["mapping"] = ["Map a column to the company name."]
+        if kind == "products":
+            if "sku" not in targets:
+                errors["mapping"] = ["Map a column to the SKU."]
+            elif "name" not in targets and key != "sku":
+                errors["mapping"] = ["Map a column to the product name (or match rows on the SKU to update)."]
+        if kind == "orders":
+            problems = []
+            if "number" not in targets:
+                problems.append("Map a column to the order number: rows with the same number make one order.")
+            if not set(ORDER_CUSTOMER_FIELDS) & set(targets):
+                problems.append(
+                    "Map a column to the customer: a contact's e-mail or external id, or a company."
+                )
+            if not {"sku", "description", "total"} & set(targets):
+                problems.append("Map a column to the product SKU, the line description or the order total.")
+            if problems:
+                errors["mapping"] = problems
     if errors:
         raise ValidationError(errors)
     return cleaned, key

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 class Kind(models.TextChoices):
     CONTACTS = "contacts", _("Contacts")
     COMPANIES = "companies", _("Companies")
+    PRODUCTS = "products", _("Products")
+    ORDERS = "orders", _("Orders")
 
 
 class MappingTemplate(models.Model):
@@ -103,7 +105,8 @@ class ImportJob(models.Model):
 
 
 class ImportRow(models.Model):
-    """One line of the report: what happened to one row of the file (or to a company the import created)."""
+    """One line of the report: what happened to one row of the file (or to a company the import created).
+    Every row of an order carries the order's outcome and id."""
 
     class Outcome(models.TextChoices):
         CREATED = "created", _("created")
@@ -113,7 +116,7 @@ class ImportRow(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
     row_number = models.PositiveIntegerField()  # 0: a company created to link contacts to
-    object_type = models.CharField(max_length=20)  # contact or company
+    object_type = models.CharField(max_length=20)  # contact, company, product or order
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     object_id = models.BigIntegerField(null=True, blank=True)
     errors = models.JSONField(default=dict, blank=True)

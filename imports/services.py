@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from core.errors import ValidationError
+from core.errors import PermissionDeniedError, ValidationError
 from core.services import raise_if
 from core.visibility import require_create, role_of
 
@@ -53,6 +53,8 @@ def import_upload(*, actor, kind: str, upload, file_name: str | None = None) -> 
     if upload is None:
         errors["file"] = ["Choose a file to upload."]
     raise_if(errors)
+    if kind == Kind.PRODUCTS:
+        _catalogue_writer_require(actor)
     name = os.path.basename(file_name or getattr(upload, "name", "") or "upload.csv")[:255]
     fmt = files.format_of(name)
     if fmt == "vcf" and kind != Kind.CONTACTS:
@@ -76,6 +78,7 @@ def import_upload(*, actor, kind: str, upload, file_name: str | None = None) -> 
         target.unlink(missing_ok=True)
         raise
     headers = inspection.headers
+    mapping = suggest(kind, headers) if fmt != "vcf" else {}
     job = ImportJob.objects.create(
         created_by=actor,
         kind=kind,
@@ -85,12 +88,30 @@ def import_upload(*, actor, kind: str, upload, file_name: str | None = None) -> 
         stored_path=str(target),
         encoding=inspection.encoding,
         headers=headers,
-        mapping=suggest(kind, headers) if fmt != "vcf" else {},
-        key="email" if fmt == "vcf" else "",
+        mapping=mapping,
+        key=_default_key(kind, fmt, mapping),
         total_rows=inspection.total_rows,
     )
     job.preview = inspection.preview
     return job
+
+
+def _default_key(kind: str, fmt: str, mapping: dict[str, str]) -> str:
+    """vCards match on e-mail; products on the SKU when a column holds it; orders always on the number."""
+    if fmt == "vcf":
+        return "email"
+    if kind == Kind.PRODUCTS and "sku" in mapping.values():
+        return "sku"
+    if kind == Kind.ORDERS:
+        return "number"
+    return ""
+
+
+def _catalogue_writer_require(actor) -> None:
+    from commerce.queries import can_change_products
+
+    if not can_change_products(actor):
+        raise PermissionDeniedError("Only administrators and managers may change the catalogue.")
 
 
 def _too_big(limit: int) -> str:
@@ -122,7 +143,7 @@ def import_configure(
     if dry_run is not None:
         job.dry_run = _bool(dry_run)
     if create_companies is not None:
-        job.create_companies = _bool(create_companies)
+        job.create_companies = _bool(create_companies) and job.kind in (Kind.CONTACTS, Kind.COMPANIES)
     job.save(update_fields=["mapping", "key", "dry_run", "create_companies"])
     return job
 
@@ -211,6 +232,8 @@ def import_undo(*, actor, job_id: int) -> ImportJob:
 
     job = _job_for(actor, job_id)
     require_create(actor)
+    if job.kind == Kind.PRODUCTS:
+        _catalogue_writer_require(actor)
     if job.dry_run:
         raise ValidationError({"status": ["A dry run wrote nothing: there is nothing to undo."]})
     undoable = (ImportJob.Status.DONE, ImportJob.Status.FAILED)  # a failed import keeps its committed rows

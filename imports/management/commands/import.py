@@ -17,14 +17,17 @@ from core.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Import contacts or companies from a CSV, XLSX or vCard file."
+    help = "Import contacts, companies, products or orders from a CSV, XLSX (or, for contacts, vCard) file."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["contacts", "companies"])
+        parser.add_argument("kind", choices=["contacts", "companies", "products", "orders"])
         parser.add_argument("file")
         parser.add_argument("--mapping", help='JSON {"column": "field"} or the name of a mapping template.')
         parser.add_argument(
-            "--key", default="", help="Match rows to update on: email, external_id, domain, name."
+            "--key",
+            default="",
+            help="Match rows to update on: email, external_id (contacts); domain, external_id, name "
+            "(companies); sku (products). Orders always match on their number: an existing order is skipped.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Check every row, write nothing.")
         parser.add_argument("--create-companies", action="store_true", help="Create companies contacts name.")
@@ -96,6 +99,8 @@ class Command(BaseCommand):
             "skipped": job.skipped_count,
             "errors": job.error_count,
         }
+        if job.kind == "orders":
+            summary["counted"] = "orders"  # created/skipped/errors count orders; rows counts file rows
         if job.message:
             summary["message"] = job.message
         self.stdout.write(json.dumps(summary))
