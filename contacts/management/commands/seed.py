@@ -54,6 +54,9 @@ class Command(BaseCommand):
         from commerce.seed import seed_commerce  # purchase history for the demo contacts
 
         seed_commerce(seed=seed, log=lambda text: print(text, file=sys.stderr, flush=True))
+        from dedupe.seed import seed_duplicates  # a few near-duplicates for the Duplicates page
+
+        seed_duplicates(seed=seed, log=lambda text: print(text, file=sys.stderr, flush=True))
         rate = result.contacts / result.seconds if result.seconds else 0
         peak = max(
             resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
