@@ -131,8 +131,17 @@ class ContactList(RecordList):
     )
     export_filename = "contacts"
 
-    def get_queryset(self, *, filter, q, archived):
-        return contact_list(self.request.user, filter=filter or None, q=q or None, archived=archived)
+    search_in_index_order = True
+
+    def get_queryset(self, *, filter, q, archived, id_order=None, after=None):
+        return contact_list(
+            self.request.user,
+            filter=filter or None,
+            q=q or None,
+            archived=archived,
+            id_order=id_order if q else None,
+            after=after,
+        )
 
     def optimize(self, queryset):
         return queryset.select_related("owner", "company", "team").prefetch_related("tags")
@@ -158,8 +167,17 @@ class CompanyList(RecordList):
     empty_text = gettext_lazy("Companies group the people you work with. Add one, then link contacts to it.")
     export_filename = "companies"
 
-    def get_queryset(self, *, filter, q, archived):
-        return company_list(self.request.user, filter=filter or None, q=q or None, archived=archived)
+    search_in_index_order = True
+
+    def get_queryset(self, *, filter, q, archived, id_order=None, after=None):
+        return company_list(
+            self.request.user,
+            filter=filter or None,
+            q=q or None,
+            archived=archived,
+            id_order=id_order if q else None,
+            after=after,
+        )
 
     def optimize(self, queryset):
         return queryset.select_related("owner", "parent", "team").prefetch_related("tags")

@@ -42,7 +42,7 @@ from django.views.decorators.http import require_http_methods
 
 from .errors import ConflictError, NotFoundError, PermissionDeniedError, ServiceError, ValidationError
 from .models import CustomField, SavedView
-from .pagination import keyset_page
+from .pagination import cursor_encode, id_cursor_decode, id_order, keyset_page
 from .search_providers import search_all
 from .tables import Table, csv_cell
 from .visibility import can_create, role_of
@@ -455,6 +455,10 @@ class ListView(CrmViewMixin, View):
     empty_text = gettext_lazy("Records you create or import will appear here.")
     export_filename = "export"
     export_chunk_size = 2000
+    # Lists whose get_queryset takes `id_order` and `after` (core.search.filter_queryset): a quick search
+    # with no sort chosen is then shown newest first straight from the search index, and a searched
+    # page in id order never sorts every match (a common prefix at 1M rows: ~500 ms → a few ms).
+    search_in_index_order = False
 
     # Hooks -------------------------------------------------------------------------------------------
 
@@ -499,11 +503,31 @@ class ListView(CrmViewMixin, View):
             return self.saved_view_post(request)
         return HttpResponse(status=405)
 
+    def effective_sort(self, state: ListState) -> str:
+        if state.sort:
+            return state.sort
+        return "-id" if state.q and self.search_in_index_order else self.default_sort
+
     def ordered_queryset(self, state: ListState):
         queryset = self.get_queryset(filter=state.filter, q=state.q, archived=state.archived)
-        order = self.resolve_sort(state.sort)
+        order = self.resolve_sort(self.effective_sort(state))
         queryset = self.annotate_sort(queryset, order)
         return self.optimize(queryset), order
+
+    def searched_page(self, state: ListState, order) -> tuple[list, str | None]:
+        """A searched page in id order, ordered and bounded by the search index itself."""
+        queryset = self.get_queryset(
+            filter=state.filter,
+            q=state.q,
+            archived=state.archived,
+            id_order="desc" if order[0][1] else "asc",
+            after=id_cursor_decode(state.cursor or None),
+        )
+        rows = list(self.optimize(queryset)[: self.page_size + 1])
+        if len(rows) <= self.page_size:
+            return rows, None
+        rows = rows[: self.page_size]
+        return rows, cursor_encode([rows[-1].pk])
 
     def page(self, request):
         state = ListState.from_query(request.GET)
@@ -514,11 +538,15 @@ class ListView(CrmViewMixin, View):
         rows: list = []
         next_cursor = None
         try:
-            queryset, order = self.ordered_queryset(state)
-            rows, next_cursor = keyset_page(queryset, order, state.cursor or None, self.page_size)
+            order = self.resolve_sort(self.effective_sort(state))
+            if state.q and self.search_in_index_order and id_order(order):
+                rows, next_cursor = self.searched_page(state, order)
+            else:
+                queryset, order = self.ordered_queryset(state)
+                rows, next_cursor = keyset_page(queryset, order, state.cursor or None, self.page_size)
         except ValidationError as exc:
             errors = exc.errors
-        current_sort = state.sort or self.default_sort
+        current_sort = self.effective_sort(state)
         headers = []
         for column in columns:
             header = {"column": column, "sortable": bool(column.sort and column.sort in self.sorts)}

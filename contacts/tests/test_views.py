@@ -799,3 +799,24 @@ def test_custom_fields_are_rendered_by_type_on_the_form(admin_client, admin):
     assert 'type="url" name="custom_site"' in text
     assert 'type="email" name="custom_billing"' in text
     assert CustomField.objects.count() == 8
+
+
+def test_quick_search_pages_newest_first_from_the_index(admin_client, admin):
+    """A quick search with no sort chosen lists matches newest first, paged by cursor without OFFSET;
+    an explicit sort still applies."""
+    made = [make_contact(admin, first_name=f"Marta{i:02d}", last_name="Search") for i in range(55)]
+    make_contact(admin, first_name="Otto", last_name="Other")
+    url = reverse("contacts:contact_list")
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url, {"q": "mar sea"})
+    assert response.status_code == 200
+    assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+    first = [r.pk for r in response.context["rows"]]
+    assert first == [c.pk for c in made[::-1][:50]]
+    response = admin_client.get(url + response.context["next_url"])
+    assert [r.pk for r in response.context["rows"]] == [c.pk for c in made[::-1][50:]]
+    assert response.context["next_url"] == ""
+    by_name = admin_client.get(url, {"q": "mar sea", "sort": "-name"})
+    assert [r.pk for r in by_name.context["rows"]][:2] == [made[54].pk, made[53].pk]
+    companies = reverse("contacts:company_list")
+    assert admin_client.get(companies, {"q": "nothing-like-this"}).status_code == 200
