@@ -736,9 +736,8 @@ def _contacts_write(plans: list[dict], company_names: dict[int, str], actor_id) 
         events.append((contact_id, snapshot))
         if company_id and company_id not in company_texts:
             company_texts[company_id] = document_text(company_names.get(company_id, ""))
-        documents.append(
-            (contact_id, document_text_merge(plan["search_text"], company_texts.get(company_id, "")))
-        )
+        text = document_text_merge(plan["search_text"], company_texts.get(company_id, ""))
+        documents.append((contact_id, text, owner_id, team_id))
     writer.insert(Contact, _CONTACT_COLUMNS, contact_rows)
     writer.insert(ContactEmail, ["contact_id", "email", "label", "is_primary"], email_rows)
     writer.insert(ContactPhone, ["contact_id", "number", "raw", "label", "is_primary"], phone_rows)
@@ -932,7 +931,7 @@ def _companies_write(plans: list[dict], actor_id) -> list[int]:
         }
         history.append((company_id, _created_changes(snapshot, related, _COMPANY_HISTORY_SKIP)))
         events.append((company_id, snapshot))
-        documents.append((company_id, company_search_text(SimpleNamespace(**values))))
+        documents.append((company_id, company_search_text(SimpleNamespace(**values)), owner_id, team_id))
     writer.insert(Company, _COMPANY_COLUMNS, company_rows)
     writer.insert(Address, ["company_id", *ADDRESS_FIELDS, "is_primary"], address_rows)
     writer.insert(Company.tags.through, ["company_id", "tag_id"], tag_rows)

@@ -239,7 +239,8 @@ def _contact_reindex(contact: Contact) -> None:
     emails = list(contact.emails.values_list("email", flat=True))
     phones = list(contact.phones.values_list("number", flat=True))
     company_name = contact.company.name if contact.company_id else ""
-    search.index("contact", [(contact.pk, contact_search_text(contact, emails, phones, company_name))])
+    text = contact_search_text(contact, emails, phones, company_name)
+    search.index("contact", [(contact.pk, text, contact.owner_id, contact.team_id)])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -635,7 +636,9 @@ def company_create(*, actor, data: dict) -> Company:
             },
         )
         event_emit("company.created", instance=company, actor=actor, payload=snapshot)
-        search.index("company", [(company.pk, company_search_text(company))])
+        search.index(
+            "company", [(company.pk, company_search_text(company), company.owner_id, company.team_id)]
+        )
     return company
 
 
@@ -665,7 +668,9 @@ def company_update(*, actor, company_id: int, data: dict) -> Company:
                 actor=actor,
                 payload={**company_snapshot(company), "changed": sorted(changes)},
             )
-        search.index("company", [(company.pk, company_search_text(company))])
+        search.index(
+            "company", [(company.pk, company_search_text(company), company.owner_id, company.team_id)]
+        )
         if name_changed:
             for contact in Contact.objects.filter(company=company).select_related("company")[:10000]:
                 _contact_reindex(contact)
@@ -741,6 +746,8 @@ def records_bulk_assign_owner(*, actor, model, ids: list[int], owner_id) -> int:
             rows=[(pk, {"owner_id": (old, new_owner)}) for pk, old in rows],
         )
         noun = model._meta.model_name
+        if noun in search.SCOPED_KINDS:
+            search.set_owner(noun, changed, new_owner)
         event_emit_bulk(
             f"{noun}.owner_changed",
             model=model,

@@ -12,6 +12,7 @@ change is "forbidden".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from django.db.models import Model, Q, QuerySet
@@ -50,10 +51,41 @@ def visibility_q(user, action: Action = "view") -> Q | None:
     return q | Q(team_id__in=team_ids) if team_ids else q
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What `visibility_q` admits, as ids: records owned by one of `owner_ids` or shared with one of
+    `team_ids`. For copies of a record's owner and team kept elsewhere (the search documents)."""
+
+    owner_ids: tuple[int, ...]
+    team_ids: tuple[int, ...]
+
+
+def visibility_scope(user, action: Action = "view") -> Scope | None:
+    """The ids behind `visibility_q(user, action)`; None means every record. Same rules, same records."""
+    role = role_of(user)
+    if role is None or (role == "readonly" and action != "view"):
+        return Scope((), ())
+    if role == "admin":
+        return None
+    if role == "manager":
+        return Scope(tuple(user.managed_user_ids), tuple(user.team_ids))
+    if role == "member" and action == "delete":
+        return Scope((user.pk,), ())
+    return Scope((user.pk,), tuple(user.team_ids))
+
+
 def restrict(queryset: QuerySet, user, action: Action = "view") -> QuerySet:
-    """Every list, detail, search, export and API read starts here."""
+    """Every list, detail, search, export and API read starts here.
+
+    The restricted query also carries its Scope (`query.visibility_scope`), which core.search repeats on
+    the search documents of the owner/team kinds: an extra narrowing where the index can use it, never a
+    replacement for the filter applied here."""
     q = visibility_q(user, action)
-    return queryset if q is None else queryset.filter(q)
+    if q is None:
+        return queryset
+    queryset = queryset.filter(q)
+    queryset.query.visibility_scope = visibility_scope(user, action)
+    return queryset
 
 
 def can(user, action: Action, instance: Model) -> bool:

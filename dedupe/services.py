@@ -407,9 +407,16 @@ def _reindex(kind: str, ids: list[int]) -> None:
             emails = list(contact.emails.values_list("email", flat=True))
             phones = list(contact.phones.values_list("number", flat=True))
             company = contact.company.name if contact.company_id else ""
-            search.index("contact", [(contact.pk, contact_search_text(contact, emails, phones, company))])
+            text = contact_search_text(contact, emails, phones, company)
+            search.index("contact", [(contact.pk, text, contact.owner_id, contact.team_id)])
     else:
-        search.index("company", [(c.pk, company_search_text(c)) for c in Company.objects.filter(pk__in=ids)])
+        search.index(
+            "company",
+            [
+                (c.pk, company_search_text(c), c.owner_id, c.team_id)
+                for c in Company.objects.filter(pk__in=ids)
+            ],
+        )
         for contact in Contact.objects.filter(company_id__in=ids).select_related("company")[:10000]:
             _reindex(Kind.CONTACT, [contact.pk])
 

@@ -32,10 +32,12 @@ __all__ = [
     "TIER_LIMIT",
     "document_id",
     "filter_queryset",
+    "SCOPED_KINDS",
     "index",
     "normalise_terms",
     "normalise_text",
     "remove",
+    "set_owner",
 ]
 
 # Every searchable kind and its code. The code is part of each stored document id, so never renumber or
@@ -49,6 +51,11 @@ KINDS: dict[str, int] = {
     "product": 6,
     "order": 7,
 }
+# The kinds whose visibility is core.visibility's owner/team rule: their documents carry the record's owner
+# and team (written by index(), kept current by set_owner()), and a search over a queryset narrowed by
+# core.visibility.restrict() repeats that narrowing on the documents, where PostgreSQL can combine it with
+# the text match in one bitmap. A kind with another rule (orders follow their customer) is not listed.
+SCOPED_KINDS = frozenset({"contact", "company"})
 _MAX_OBJECT_ID = (1 << KIND_SHIFT) - 1
 # Override the backends' measured match-count thresholds (see filter_queryset); None keeps their defaults
 # (300 and 2,000 on both: SQLite counts exactly, PostgreSQL uses the planner's estimate).
@@ -71,23 +78,31 @@ def document_id(kind: str, object_id: int) -> int:
     return (_code(kind) << KIND_SHIFT) | object_id
 
 
-def index(kind: str, rows: Iterable[tuple[int, str]]) -> None:
-    """Upsert the documents (object_id, text) of one kind, in the caller's transaction.
+def index(kind: str, rows: Iterable[tuple]) -> None:
+    """Upsert the documents of one kind, in the caller's transaction.
 
-    Bulk-friendly: multi-row INSERT ... ON CONFLICT statements of 500 rows; 5,000 rows take one call.
-    When an object id appears more than once the last text wins. Unchanged texts are not rewritten.
+    A row is (object_id, text) or, for SCOPED_KINDS (where it is required), (object_id, text, owner_id,
+    team_id) with the record's own owner and team. Bulk-friendly: multi-row INSERT ... ON CONFLICT
+    statements of 500 rows; 5,000 rows take one call. When an object id appears more than once the last
+    row wins. Documents whose text, owner and team are unchanged are not rewritten.
     """
-    index_tokenised(kind, ((object_id, document_text(text or "")) for object_id, text in rows))
+    index_tokenised(kind, ((row[0], document_text(row[1] or ""), *row[2:]) for row in rows))
 
 
-def index_tokenised(kind: str, rows: Iterable[tuple[int, str]]) -> None:
+def index_tokenised(kind: str, rows: Iterable[tuple]) -> None:
     """`index` for texts already through `document_text` (or `document_text_merge`): bulk writers
     tokenise ahead, off the writing process."""
     code = _code(kind)
-    documents: dict[int, tuple[int, str, int, str]] = {}
-    for object_id, text in rows:
-        doc_id = document_id(kind, object_id)
-        documents[doc_id] = (doc_id, kind, doc_id - (code << KIND_SHIFT), text)
+    scoped = kind in SCOPED_KINDS
+    documents: dict[int, tuple[int, str, int, str, int | None, int | None]] = {}
+    for row in rows:
+        if scoped and len(row) != 4:
+            raise ValueError(f"{kind!r} documents are indexed as (object_id, text, owner_id, team_id)")
+        if not scoped and len(row) != 2:
+            raise ValueError(f"{kind!r} documents are indexed as (object_id, text)")
+        doc_id = document_id(kind, row[0])
+        owner_id, team_id = (row[2], row[3]) if scoped else (None, None)
+        documents[doc_id] = (doc_id, kind, doc_id - (code << KIND_SHIFT), row[1], owner_id, team_id)
     if not documents:
         return
     using = router.db_for_write(SearchDocument)
@@ -95,6 +110,20 @@ def index_tokenised(kind: str, rows: Iterable[tuple[int, str]]) -> None:
     with transaction.atomic(using=using, savepoint=False):
         backend.upsert(connection, [documents[i] for i in sorted(documents)])
         fuzzy.vocabulary_add(connection, (d[3] for d in documents.values()))
+
+
+def set_owner(kind: str, object_ids: Iterable[int], owner_id: int | None) -> None:
+    """Copy a new owner onto the documents of these records (bulk reassignment), in the caller's
+    transaction. Writers that re-index the record through index() need not call it."""
+    if kind not in SCOPED_KINDS:
+        raise ValueError(f"{kind!r} documents carry no owner")
+    ids = sorted({document_id(kind, object_id) for object_id in object_ids})
+    if not ids:
+        return
+    using = router.db_for_write(SearchDocument)
+    backend, connection = backend_for(using)
+    with transaction.atomic(using=using, savepoint=False):
+        backend.set_owner(connection, ids, owner_id)
 
 
 def remove(kind: str, object_ids: Iterable[int]) -> None:
@@ -147,6 +176,9 @@ def filter_queryset(
     if not terms or queryset.query.is_empty():
         return queryset.none()
     backend, connection = backend_for(queryset.db)
+    # The visibility core.visibility.restrict() put on the queryset, repeated on the documents (see
+    # SCOPED_KINDS); the queryset keeps its own filter either way.
+    scope = getattr(queryset.query, "visibility_scope", None) if kind in SCOPED_KINDS else None
     # A term that is a prefix of another is implied by it ("sa san": a word starting with "san" starts with
     # "sa"): matching it too changes nothing but the cost, and PostgreSQL's row estimate, which assumes
     # independent terms (measured 5x too low for "sa san"). Ranking still sees every term.
@@ -155,7 +187,7 @@ def filter_queryset(
         groups = [[t, *fuzzy.corrections(t, using=queryset.db)] for t in required]
         if all(len(group) == 1 for group in groups):
             return queryset.none()
-        return backend.filter_alternatives(queryset, kind, code, groups)
+        return backend.filter_alternatives(queryset, kind, code, groups, scope=scope)
     if id_order is not None:
         if id_order not in ("asc", "desc") or ranked:
             raise ValueError("id_order is 'asc' or 'desc', with ranked=False")
@@ -165,6 +197,8 @@ def filter_queryset(
     else:
         rank_limit = backend.rank_limit if RANK_LIMIT is None else RANK_LIMIT
         tier_limit = backend.tier_limit if TIER_LIMIT is None else TIER_LIMIT
-        matches = backend.count_matches(connection, kind, code, required, max(rank_limit, tier_limit) + 1)
+        matches = backend.count_matches(
+            connection, kind, code, required, max(rank_limit, tier_limit) + 1, scope=scope
+        )
         mode = "rank" if matches <= rank_limit else "tier" if matches <= tier_limit else "pk"
-    return backend.filter(queryset, kind, code, required, mode, rank_terms=terms, after=after)
+    return backend.filter(queryset, kind, code, required, mode, rank_terms=terms, after=after, scope=scope)

@@ -18,12 +18,22 @@ class SearchDocument(models.Model):
     original text. On PostgreSQL migration 0003 adds a generated `tsv` column with a GIN index; on SQLite it
     adds the `core_search_fts` FTS5 table and the triggers that keep it in step with this one.
     Write through core.search.index()/remove(), not the ORM.
+
+    `owner_id` and `team_id` copy the record's own columns for the kinds whose visibility is the owner/team
+    rule of core.visibility (core.search.SCOPED_KINDS; NULL for the others). They are plain integers, not
+    foreign keys: a copy the search backend can match next to the text. On PostgreSQL the tsvector holds
+    them as "~o<id>"/"~t<id>" lexemes (migration 0006), so one GIN scan answers "these words, and owned by
+    me or shared with my team" instead of probing the document of every record a restricted user may
+    see. Only a narrowing: the caller's queryset keeps its own visibility filter, so a
+    stale copy could hide a record from a search, never show one.
     """
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=20)
     object_id = models.BigIntegerField()
     text = models.TextField(blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         app_label = "core"

@@ -46,7 +46,7 @@ HOSTILE = [
 def contact(first: str, last: str = "", *, text: str | None = None, **fields) -> Contact:
     """A contact and its search document (the text defaults to the name)."""
     c = Contact.objects.create(first_name=first, last_name=last, **fields)
-    search.index("contact", [(c.id, text if text is not None else f"{first} {last}")])
+    search.index("contact", [(c.id, text if text is not None else f"{first} {last}", c.owner_id, c.team_id)])
     return c
 
 
@@ -266,18 +266,18 @@ def test_unranked_keeps_the_callers_order():
 @pytest.mark.django_db
 def test_reindex_replaces_the_old_text():
     c = contact("Maria", "Müller")
-    search.index("contact", [(c.id, "Maria Schmidt")])
+    search.index("contact", [(c.id, "Maria Schmidt", None, None)])
     assert found("muller") == []
     assert found("schmidt") == [c.id]
     assert SearchDocument.objects.filter(kind="contact", object_id=c.id).count() == 1
-    search.index("contact", [(c.id, "Maria Schmidt")])  # unchanged: a no-op
+    search.index("contact", [(c.id, "Maria Schmidt", None, None)])  # unchanged: a no-op
     assert found("maria schmidt") == [c.id]
 
 
 @pytest.mark.django_db
 def test_last_text_wins_within_one_call():
     c = Contact.objects.create(first_name="A")
-    search.index("contact", [(c.id, "first"), (c.id, "second")])
+    search.index("contact", [(c.id, "first", None, None), (c.id, "second", None, None)])
     assert found("first") == []
     assert found("second") == [c.id]
 
@@ -296,7 +296,7 @@ def test_remove():
 def test_kinds_are_separate():
     person = contact("Acme", "Person")
     company = Company.objects.create(name="Acme GmbH")
-    search.index("company", [(company.id, "Acme GmbH acme.de")])
+    search.index("company", [(company.id, "Acme GmbH acme.de", None, None)])
     assert found("acme") == [person.id]
     assert ids(search.filter_queryset(Company.objects.all(), "company", "acme")) == [company.id]
     search.remove("company", [company.id])
@@ -306,14 +306,14 @@ def test_kinds_are_separate():
     with pytest.raises(ValueError):
         search.filter_queryset(Contact.objects.all(), "nonsense", "x")
     with pytest.raises(ValueError):
-        search.index("contact", [(0, "x")])
+        search.index("contact", [(0, "x", None, None)])
 
 
 @pytest.mark.django_db
 def test_index_follows_the_callers_transaction():
     c = Contact.objects.create(first_name="Rolled")
     with pytest.raises(RuntimeError), transaction.atomic():
-        search.index("contact", [(c.id, "Rolled Back")])
+        search.index("contact", [(c.id, "Rolled Back", None, None)])
         assert found("rolled back") == [c.id]  # visible inside the transaction
         raise RuntimeError
     assert found("rolled") == []
@@ -325,7 +325,10 @@ def test_bulk_index_5000_rows(django_assert_max_num_queries):
     contacts = Contact.objects.bulk_create(
         [Contact(first_name=f"Person{i}", last_name="Bulk") for i in range(5000)]
     )
-    rows = [(c.id, f"Person{i} Bulk person{i}@bulk.example +49151{i:07d}") for i, c in enumerate(contacts)]
+    rows = [
+        (c.id, f"Person{i} Bulk person{i}@bulk.example +49151{i:07d}", None, None)
+        for i, c in enumerate(contacts)
+    ]
     with django_assert_max_num_queries(14):  # 10 INSERTs of 500 rows (+ savepoint/transaction statements)
         search.index("contact", rows)
     assert SearchDocument.objects.filter(kind="contact").count() == 5000
