@@ -42,6 +42,7 @@ class ImportOut(Schema):
     updated: int
     skipped: int
     errors: int
+    possible_duplicates: int
     message: str
     created_by_id: int
     created_at: dt.datetime
@@ -73,6 +74,7 @@ def job_out(job: ImportJob) -> dict:
         "updated": job.updated_count,
         "skipped": job.skipped_count,
         "errors": job.error_count,
+        "possible_duplicates": job.duplicate_count,
         "message": job.message,
         "created_by_id": job.created_by_id,
         "created_at": job.created_at,

@@ -31,6 +31,7 @@ from core.events import event_emit_bulk
 from core.history import history_record, history_record_bulk, to_json_value
 from core.normalize import domain_normalize
 from core.visibility import restrict, role_of
+from dedupe.queries import contact_duplicates_bulk
 
 from . import files
 from .mapping import ADDRESS_COLUMNS
@@ -450,6 +451,8 @@ class ImportRun:
             if company_id:
                 bulk.contact_plan_link_company(row.plan, company_id)
             good.append((row, row.plan))
+        # Before the write: afterwards every row would find itself.
+        suspects = self.suspects([plan for _, plan in good])
         if self.dry_run:
             ids = [0] * len(good)
         else:
@@ -462,11 +465,27 @@ class ImportRun:
                 ids = bulk.contacts_plans_write(
                     actor=self.actor, plans=[p for _, p in good], company_names=names
                 )
-        for (row, _plan), object_id in zip(good, ids, strict=True):
-            report.append((row.number, self.noun, "created", object_id or None, {}, None))
+        for (row, _plan), object_id, found in zip(good, ids, suspects, strict=True):
+            duplicates = [{"id": s.id, "name": s.name, "score": s.score, "reasons": s.reasons} for s in found]
+            report.append((row.number, self.noun, "created", object_id or None, {}, None, duplicates))
             if self.dry_run and row.key_value:
                 self.seen_keys.add(row.key_value)
         return report
+
+    def suspects(self, plans: list[dict]) -> list[list]:
+        """For each contact about to be created, the existing contacts it probably duplicates (same
+        e-mail or phone, or the same last name at the same company, scored like the duplicate job)."""
+        people = [
+            {
+                "first_name": plan["scalars"].get("first_name") or "",
+                "last_name": plan["scalars"].get("last_name") or "",
+                "company_id": plan.get("company_check"),
+                "emails": [e["email"] for e in plan["emails"]],
+                "phones": [p["number"] for p in plan["phones"]],
+            }
+            for plan in plans
+        ]
+        return contact_duplicates_bulk(self.actor, people) if people else []
 
     def update(self, row: Row, object_id: int) -> tuple:
         model = MODEL_OF[self.kind]
@@ -517,18 +536,28 @@ class ImportRun:
         writer = bulk.Writer()
         writer.insert(
             ImportRow,
-            ["job_id", "row_number", "object_type", "outcome", "object_id", "errors", "before"],
+            ["job_id", "row_number", "object_type", "outcome", "object_id", "errors", "before", "duplicates"],
             [
-                (self.job.pk, n, t, o, i, writer.json(e or {}), writer.json(b) if b is not None else None)
-                for n, t, o, i, e, b in report
+                (
+                    self.job.pk,
+                    n,
+                    t,
+                    o,
+                    i,
+                    writer.json(e or {}),
+                    writer.json(b) if b is not None else None,
+                    writer.json(d[0] if d else []),
+                )
+                for n, t, o, i, e, b, *d in report
             ],
         )
         tally = {"created": 0, "updated": 0, "skipped": 0, "error": 0}
-        rows = 0
-        for number, _t, outcome, *_rest in report:
+        rows = duplicates = 0
+        for number, _t, outcome, *rest in report:
             if number:
                 tally[outcome] += 1
                 rows += 1
+                duplicates += bool(rest[3:] and rest[3])
         counts = {**tally, **counts} if counts is not None else tally
         ImportJob.objects.filter(pk=self.job.pk).update(
             processed_rows=F("processed_rows") + rows,
@@ -536,6 +565,7 @@ class ImportRun:
             updated_count=F("updated_count") + counts["updated"],
             skipped_count=F("skipped_count") + counts["skipped"],
             error_count=F("error_count") + counts["error"],
+            duplicate_count=F("duplicate_count") + duplicates,
         )
 
 

@@ -67,6 +67,9 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    # Rows created although they look like an existing record (ImportRow.duplicates): created all the same,
+    # listed for review.
+    duplicate_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +124,8 @@ class ImportRow(models.Model):
     object_id = models.BigIntegerField(null=True, blank=True)
     errors = models.JSONField(default=dict, blank=True)
     before = models.JSONField(null=True, blank=True)
+    # A created contact that probably duplicates existing ones: [{"id", "name", "score", "reasons"}].
+    duplicates = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["id"]

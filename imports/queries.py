@@ -37,21 +37,31 @@ def template_list(user, kind: str | None = None):
 REPORT_HEADER = ["row", "outcome", "record_type", "record_id", "field", "message"]
 
 
+def duplicate_text(suspect: dict) -> str:
+    """One possible duplicate of a created row, in words: "#12 Maria Müller (score 92: Same phone number)"."""
+    reasons = ", ".join(suspect.get("reasons") or [])
+    return f"#{suspect['id']} {suspect.get('name', '')} (score {suspect.get('score')}: {reasons})"
+
+
 def report_lines(job: ImportJob):
-    """The per-row report as CSV rows: one line per row, one per bad field for error rows (escaped against
-    spreadsheet formulas like every export)."""
+    """The per-row report as CSV rows: one line per row, one per bad field for error rows and one per
+    possible duplicate for created rows that look like an existing record (field "possible_duplicate"),
+    escaped against spreadsheet formulas like every export."""
     from core.tables import csv_cell
 
     yield REPORT_HEADER
     rows = (
         ImportRow.objects.filter(job=job)
         .order_by("id")
-        .values_list("row_number", "outcome", "object_type", "object_id", "errors")
+        .values_list("row_number", "outcome", "object_type", "object_id", "errors", "duplicates")
     )
-    for number, outcome, object_type, object_id, errors in rows.iterator(chunk_size=5000):
+    for number, outcome, object_type, object_id, errors, duplicates in rows.iterator(chunk_size=5000):
         base = [number or "", outcome, object_type, object_id or ""]
         if errors:
             for field, messages in errors.items():
                 yield [*base, "" if field == "__all__" else field, csv_cell(" ".join(messages))]
+        elif duplicates:
+            for suspect in duplicates:
+                yield [*base, "possible_duplicate", csv_cell(duplicate_text(suspect))]
         else:
             yield [*base, "", ""]

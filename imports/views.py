@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact
@@ -121,10 +122,19 @@ def _detail_context(request, job: ImportJob) -> dict:
     problems = list(
         ImportRow.objects.filter(job=job, outcome=ImportRow.Outcome.ERROR).order_by("id")[:ERROR_PREVIEW]
     )
+    suspects = []
+    if job.duplicate_count:
+        suspects = list(
+            ImportRow.objects.filter(job=job, outcome=ImportRow.Outcome.CREATED, object_id__isnull=False)
+            .exclude(duplicates=[])
+            .order_by("id")[:ERROR_PREVIEW]
+        )
     return {
         "title": str(job),
         "job": job,
         "problems": problems,
+        "suspects": suspects,
+        "duplicates_url": reverse("dedupe:group_list"),
         "can_manage": services.can_manage(request.user, job),
     }
 

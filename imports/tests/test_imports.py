@@ -581,3 +581,52 @@ def test_a_failed_import_keeps_what_it_committed_and_can_be_undone(org, api_as, 
     assert client.post(f"/api/v1/imports/{job_id}/undo").status_code == 202
     engine.job_undo(job_id, org.owner)
     assert Contact.objects.count() == 0
+
+
+def test_created_rows_that_look_like_existing_contacts_are_listed_as_possible_duplicates(
+    org, api_as, page_as
+):
+    acme = company_create(actor=org.owner, data={"name": "Acme Rockets"})
+    same_phone = contact_create(
+        actor=org.owner, data={"first_name": "Maria", "last_name": "Schober", "phone": "+49 151 23456789"}
+    )
+    alias = contact_create(
+        actor=org.owner, data={"first_name": "Jonas", "last_name": "Berg", "email": "jonas.berg@example.com"}
+    )
+    colleague = contact_create(
+        actor=org.owner, data={"first_name": "Katharina", "last_name": "Wolf", "company_id": acme.pk}
+    )
+    hidden = contact_create(
+        actor=org.other, data={"first_name": "Hidden", "last_name": "Person", "phone": "+44 20 7946 0000"}
+    )
+    rows = [
+        ["First name", "Last name", "Phone", "E-mail", "Company"],
+        ["Marija", "Schober", "+49 (151) 2345-6789", "", ""],  # same phone in another format, a typo
+        ["Jonas", "Berg", "", "Jonas.Berg+news@example.com", ""],  # an e-mail alias
+        ["Katharina", "Wolff", "", "", "Acme Rockets"],  # similar name at the same company
+        ["Hidden", "Person", "+442079460000", "", ""],  # matches only a contact the importer cannot see
+        ["Brand", "New", "", "brand.new@example.com", ""],
+    ]
+    client = api_as(org.owner)
+    job_id = upload(client, csv_bytes(rows), create_companies="true").json()["id"]
+    job = run(job_id)
+    by_row = {r.row_number: r.duplicates for r in ImportRow.objects.filter(job_id=job_id)}
+    assert (job.created_count, job.error_count, job.duplicate_count) == (5, 0, 3)
+    assert client.get(f"/api/v1/imports/{job_id}").json()["possible_duplicates"] == 3
+    by_row = {r.row_number: r.duplicates for r in ImportRow.objects.filter(job_id=job_id)}
+    assert [d["id"] for d in by_row[2]] == [same_phone.pk]
+    assert "Same phone number" in by_row[2][0]["reasons"]
+    assert [d["id"] for d in by_row[3]] == [alias.pk]
+    assert [d["id"] for d in by_row[4]] == [colleague.pk]
+    assert by_row[5] == [] and by_row[6] == []
+    assert all(d["id"] != hidden.pk for ds in by_row.values() for d in ds)
+    # Created all the same: the rows are new contacts.
+    assert Contact.objects.filter(last_name="Schober").count() == 2
+    lines = [r for r in report(client, job_id) if r["field"] == "possible_duplicate"]
+    assert [r["row"] for r in lines] == ["2", "3", "4"]
+    assert lines[0]["message"].startswith(f"#{same_phone.pk} Maria Schober (score ")
+    page = page_as(org.owner).get(reverse("imports:import_detail", args=[job_id]))
+    html = page.content.decode()
+    assert "Created, but possibly duplicates" in html
+    assert reverse("contacts:contact_detail", args=[same_phone.pk]) in html
+    assert "Hidden Person" not in html
