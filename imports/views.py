@@ -129,6 +129,12 @@ def _detail_context(request, job: ImportJob) -> dict:
             .exclude(duplicates=[])
             .order_by("id")[:ERROR_PREVIEW]
         )
+        # The created contacts' names, for the ones the viewer may see (the importer, or an admin).
+        created = restrict(Contact.objects.filter(pk__in=[r.object_id for r in suspects]), request.user)
+        columns = ("prefix", "first_name", "middle_name", "last_name", "suffix", "email")
+        names = {c.pk: str(c) for c in created.only(*columns)}
+        for row in suspects:
+            row.created_name = names.get(row.object_id, "")
     return {
         "title": str(job),
         "job": job,

@@ -627,6 +627,6 @@ def test_created_rows_that_look_like_existing_contacts_are_listed_as_possible_du
     assert lines[0]["message"].startswith(f"#{same_phone.pk} Maria Schober (score ")
     page = page_as(org.owner).get(reverse("imports:import_detail", args=[job_id]))
     html = page.content.decode()
-    assert "Created, but possibly duplicates" in html
+    assert "Created, but possibly duplicates" in html and "Marija Schober" in html
     assert reverse("contacts:contact_detail", args=[same_phone.pk]) in html
     assert "Hidden Person" not in html

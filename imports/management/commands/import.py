@@ -98,6 +98,7 @@ class Command(BaseCommand):
             "updated": job.updated_count,
             "skipped": job.skipped_count,
             "errors": job.error_count,
+            "possible_duplicates": job.duplicate_count,
         }
         if job.kind == "orders":
             summary["counted"] = "orders"  # created/skipped/errors count orders; rows counts file rows
