@@ -58,7 +58,8 @@ def _int_or_none(value) -> int | None:
 
 
 def contact_duplicates(user, data: dict, *, exclude_id: int | None = None) -> list[Candidate]:
-    """Likely duplicates of the contact described by `data` (the keys of `contact_create`), best first.
+    """Likely duplicates of the contact described by `data` (the keys of `contact_create`), best first:
+    `contact_duplicates_bulk` for one person, with the records for display.
 
     Unparseable e-mails or phones are ignored here (the create itself reports them)."""
     if not isinstance(data, dict):
@@ -71,47 +72,17 @@ def contact_duplicates(user, data: dict, *, exclude_id: int | None = None) -> li
     for raw in [_text(data, "phone"), *_list_of(data, "phones", "number")]:
         with contextlib.suppress(ValueError):
             phones.add(phone_normalize(raw))
-    company_id = _int_or_none(data.get("company_id"))
-    typed = matching.contact_facts(
-        None, _text(data, "first_name"), _text(data, "last_name"), company_id, emails, phones
-    )
-    visible = restrict(Contact.objects.filter(archived_at__isnull=True), user, "view")
-    if exclude_id is not None:
-        visible = visible.exclude(pk=exclude_id)
-    conditions = Q(pk__in=[])
-    variants = sorted({v for e in emails for v in matching.email_variants(e)})
-    if variants:
-        conditions |= Q(Exists(ContactEmail.objects.filter(contact=OuterRef("pk"), email__in=variants)))
-    if phones:
-        conditions |= Q(Exists(ContactPhone.objects.filter(contact=OuterRef("pk"), number__in=phones)))
-    names = [n for n in (_text(data, "first_name"), _text(data, "last_name")) if n]
-    if company_id is not None and names:
-        by_name = Q()
-        for name in names:
-            by_name |= Q(first_name__iexact=name) | Q(last_name__iexact=name)
-        conditions |= Q(company_id=company_id) & by_name
-    rows = list(visible.filter(conditions).select_related("company").order_by("id")[:200])
-    if not rows:
-        return []
-    ids = [r.pk for r in rows]
-    emails_of: dict[int, list[str]] = defaultdict(list)
-    email_rows = ContactEmail.objects.filter(contact_id__in=ids).values_list("contact_id", "email")
-    for contact_id, email in email_rows:
-        emails_of[contact_id].append(email)
-    phones_of: dict[int, list[str]] = defaultdict(list)
-    phone_rows = ContactPhone.objects.filter(contact_id__in=ids).values_list("contact_id", "number")
-    for contact_id, number in phone_rows:
-        phones_of[contact_id].append(number)
-    result = []
-    for row in rows:
-        facts = matching.contact_facts(
-            row.pk, row.first_name, row.last_name, row.company_id, emails_of[row.pk], phones_of[row.pk]
-        )
-        score, reasons = matching.contact_score(typed, facts)
-        if score >= matching.THRESHOLD:
-            result.append(Candidate(row, score, reasons))
-    result.sort(key=lambda c: (-c.score, c.record.pk))
-    return result[:MAX_CANDIDATES]
+    person = {
+        "first_name": _text(data, "first_name"),
+        "last_name": _text(data, "last_name"),
+        "company_id": _int_or_none(data.get("company_id")),
+        "emails": sorted(emails),
+        "phones": sorted(phones),
+    }
+    exclude = {exclude_id} if exclude_id is not None else set()
+    (suspects,) = contact_duplicates_bulk(user, [person], limit=MAX_CANDIDATES, exclude_ids=exclude)
+    records = Contact.objects.select_related("company").in_bulk([s.id for s in suspects])
+    return [Candidate(records[s.id], s.score, s.reasons) for s in suspects if s.id in records]
 
 
 @dataclass
@@ -132,7 +103,9 @@ def _chunks(values: list, size: int = BULK_CHUNK):
         yield values[start : start + size]
 
 
-def contact_duplicates_bulk(user, people: list[dict], *, limit: int = 3) -> list[list[Suspect]]:
+def contact_duplicates_bulk(
+    user, people: list[dict], *, limit: int = 3, exclude_ids: set[int] | frozenset = frozenset()
+) -> list[list[Suspect]]:
     """`contact_duplicates` for many people at once (an import batch): for each, the visible existing
     contacts scoring at least matching.THRESHOLD, best first, at most `limit`.
 
@@ -203,7 +176,7 @@ def contact_duplicates_bulk(user, people: list[dict], *, limit: int = 3) -> list
     display: dict[int, str] = {}
     emails_of: dict[int, list[str]] = defaultdict(list)
     phones_of: dict[int, list[str]] = defaultdict(list)
-    ids = sorted(candidates)
+    ids = sorted(candidates - set(exclude_ids))
     for chunk in _chunks(ids):
         visible = restrict(Contact.objects.filter(pk__in=chunk, archived_at__isnull=True), user, "view")
         for pk, first, last, company_id in visible.values_list("pk", "first_name", "last_name", "company_id"):

@@ -194,11 +194,14 @@ def filter_queryset(
         mode = f"id_{id_order}"
     elif not ranked:
         mode = "filter"
-    else:
+    matches = None
+    if id_order is None and ranked:
         rank_limit = backend.rank_limit if RANK_LIMIT is None else RANK_LIMIT
         tier_limit = backend.tier_limit if TIER_LIMIT is None else TIER_LIMIT
         matches = backend.count_matches(
             connection, kind, code, required, max(rank_limit, tier_limit) + 1, scope=scope
         )
         mode = "rank" if matches <= rank_limit else "tier" if matches <= tier_limit else "pk"
-    return backend.filter(queryset, kind, code, required, mode, rank_terms=terms, after=after, scope=scope)
+    return backend.filter(
+        queryset, kind, code, required, mode, rank_terms=terms, after=after, scope=scope, matches=matches
+    )

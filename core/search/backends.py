@@ -224,10 +224,11 @@ class SearchBackend:
         rank_terms: list[str],
         after: int | None = None,
         scope=None,
+        matches: int | None = None,
     ) -> QuerySet:
         """`terms` must all match; `rank_terms` (the terms as typed, a superset) are scored. `scope` (a
         core.visibility.Scope or None) is the visibility already on `queryset`; a backend may repeat it on
-        the documents.
+        the documents. `matches` is count_matches' answer when the caller already has it.
 
         mode: "filter" (no ordering change), "rank" (best first, then pk), "tier" (whole-word matches first,
         then pk), "pk" (pk order), or "id_desc" / "id_asc" (pk order the index serves, ids beyond `after`
@@ -284,7 +285,7 @@ class SQLiteBackend(SearchBackend):
             )
             return cursor.fetchone()[0]
 
-    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None, scope=None):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None, scope=None, matches=None):
         low, high = self._range(code)
         # `{pk} = rowid - low` (not `rowid = {pk} + low`) leaves SQLite one usable plan: FTS5 outer, the
         # caller's table probed by primary key.
@@ -406,7 +407,7 @@ class PostgresBackend(SearchBackend):
             plan = json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"])
 
-    def _scope_pays(self, connection, kind: str, terms: list[str], scope) -> bool:
+    def _scope_pays(self, connection, kind: str, terms: list[str], scope, matches: int | None = None) -> bool:
         """Whether narrowing the tsquery to `scope` pays: only when the match is sparse. For a dense match
         (a short common prefix) the planner does better walking the user's own records in the wanted
         order and stopping at the first visible matches than fetching every match in scope from the heap
@@ -418,12 +419,13 @@ class PostgresBackend(SearchBackend):
             total = cursor.fetchone()[0]  # -1 before the first ANALYZE
         if total < 10_000:
             return True  # small enough for either plan
-        matches = self.count_matches(connection, kind, 0, terms, 0)
+        if matches is None:
+            matches = self.count_matches(connection, kind, 0, terms, 0)
         return matches <= SCOPE_DENSITY * total
 
-    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None, scope=None):
+    def filter(self, queryset, kind, code, terms, mode, rank_terms, after=None, scope=None, matches=None):
         condition = "{alias}.kind = %s AND {alias}.object_id = {pk} AND {alias}.tsv @@ %s::tsquery"
-        if not self._scope_pays(connections[queryset.db], kind, terms, scope):
+        if not self._scope_pays(connections[queryset.db], kind, terms, scope, matches):
             scope = None
         params = [kind, self.with_scope(self.query_match(terms), scope)]
         if mode in ("id_desc", "id_asc"):
