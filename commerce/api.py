@@ -6,12 +6,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from ninja import Query, Router, Schema
 
 from contacts.queries import company_get, contact_get
 from contacts.schemas import HistoryListOut
-from core.api import ERRORS, READ_ERRORS, bool_param, fields_parse, json_response
+from core.api import ERRORS, READ_ERRORS, bool_param, fields_parse, json_response, url_maker
 from core.history import history_for
 from core.pagination import keyset_page, limit_clean
 
@@ -41,11 +40,6 @@ class ListParams(Schema):
     limit: int | None = None
     fields: str | None = None
     archived: str | None = None
-
-
-def _url_maker(name: str):
-    head, tail = reverse(name, args=[987654321]).split("987654321")
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _money(value) -> str | None:
@@ -123,7 +117,7 @@ LINE_COLUMNS = [
 
 
 def product_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
-    url = _url_maker("commerce:product_detail")
+    url = url_maker("commerce:product_detail")
     result = []
     for row in rows:
         record = {
@@ -160,7 +154,7 @@ def line_dicts(order_ids: list[int]) -> dict[int, list[dict]]:
 
 def order_dicts(rows: list[dict], wanted: set[str] | None) -> list[dict]:
     lines = line_dicts([r["id"] for r in rows]) if wanted is None or "lines" in wanted else None
-    url = _url_maker("commerce:order_detail")
+    url = url_maker("commerce:order_detail")
     result = []
     for row in rows:
         contact_name = None

@@ -93,6 +93,7 @@ class Prepared:
     names: list[str]
     compiler: Any
     converters: dict = field(default_factory=dict)
+    qmark_sql: str | None = None  # SQLite: the SQL with `?` placeholders, converted once
 
     def bind(self, values: dict) -> list:
         bound = []
@@ -107,12 +108,27 @@ class Prepared:
     def run(self, values: dict) -> list[dict]:
         """The rows as dicts (the names of `values()`), with Django's conversions applied."""
         connection = connections[self.using]
-        with _cursor(connection) as cursor:
-            cursor.execute(self.sql, self.bind(values))
-            rows = cursor.fetchall()
+        if self.qmark_sql is not None and not connection.queries_logged and not connection.execute_wrappers:
+            rows = _sqlite_fetchall(connection, self.qmark_sql, self.bind(values))
+        else:
+            with _cursor(connection) as cursor:
+                cursor.execute(self.sql, self.bind(values))
+                rows = cursor.fetchall()
         if self.converters and rows:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return [dict(zip(self.names, row, strict=True)) for row in rows]
+
+
+def _sqlite_fetchall(connection, sql: str, params: list) -> list:
+    """Run on the raw sqlite3 connection, skipping Django's per-call rewrite of `%s` into `?` (a regular
+    expression over the whole statement: ~50 µs for a contact read, a tenth of the request). Taken only
+    when nobody watches the connection's statements (no query logging, no execute wrappers); the same
+    checks as Django's cursor, the same errors (wrapped as Django's)."""
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection.connection.execute(sql, params).fetchall()
 
 
 def _cursor(connection):
@@ -167,7 +183,12 @@ def prepared(key: Hashable, build: Callable[[Slots], QuerySet], *, using: str = 
             raise ValueError(f"prepared({key!r}): a slot did not reach the SQL as a parameter")
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
     fields = [s[0] for s in compiler.select[: compiler.col_count]]
-    statement = Prepared(using, sql, bound, names, compiler, compiler.get_converters(fields))
+    qmark_sql = None
+    if connections[using].vendor == "sqlite":
+        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+        qmark_sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    statement = Prepared(using, sql, bound, names, compiler, compiler.get_converters(fields), qmark_sql)
     _cache[cache_key] = statement
     return statement
 

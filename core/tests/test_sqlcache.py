@@ -48,3 +48,32 @@ def test_a_slot_that_does_not_reach_the_sql_is_refused():
             "test-bad-slot",
             lambda slots: Contact.objects.filter(first_name__icontains=slots.str("n")).values("id"),
         )
+
+
+def test_sqlite_runs_the_converted_statement_unless_someone_watches(org, monkeypatch):
+    """On SQLite the `?` form is converted once; with query logging on (tests' query counters, DEBUG) the
+    statement goes through Django's cursor so it is seen. Both answer the same rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    contact_create(actor=org.owner, data={"first_name": "Ada", "email": "ada@example.com"})
+    statement = sqlcache.prepared(
+        "test-fast-path",
+        lambda slots: Contact.objects.filter(pk__gte=slots.int("low"), first_name=slots.str("name")).values(
+            "id", "first_name", "created_at"
+        ),
+    )
+    calls = []
+    real = sqlcache._sqlite_fetchall
+    monkeypatch.setattr(sqlcache, "_sqlite_fetchall", lambda *a: calls.append(a) or real(*a))
+    values = {"low": 0, "name": "Ada"}
+    fast = statement.run(values)
+    with CaptureQueriesContext(connection) as watched:
+        logged = statement.run(values)
+    assert fast == logged and [r["first_name"] for r in fast] == ["Ada"]
+    assert len(watched.captured_queries) == 1
+    if connection.vendor == "sqlite":
+        assert "%s" not in statement.qmark_sql and statement.qmark_sql.count("?") == 2
+        assert len(calls) == 1  # the unwatched run only
+    else:
+        assert statement.qmark_sql is None and calls == []
