@@ -289,3 +289,31 @@ def company_score(a: CompanyFacts, b: CompanyFacts) -> tuple[int, list[str]]:
     else:
         score = (similarity or 0) * 0.95 if (similarity or 0) >= 90 else (similarity or 0) * 0.7
     return max(0, min(100, round(score))), reasons
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Within one set of new records (the rows of an import batch)
+
+
+def pairs_within(facts: list, keys, score, *, limit: int = 3) -> list[list[tuple[int, int, list[str]]]]:
+    """For each record of `facts`, the earlier ones of the same list it probably duplicates, as
+    (index, score, reasons), best first, at most `limit`: records sharing a blocking key (`keys`, e.g.
+    contact_keys) are scored with `score` (e.g. contact_score); keys shared by more than MAX_BLOCK records
+    are skipped, as in the job. Linear in the list's size apart from the blocks."""
+    blocks: dict[str, list[int]] = {}
+    found: list[list[tuple[int, int, list[str]]]] = []
+    for index, record in enumerate(facts):
+        earlier: set[int] = set()
+        for key in keys(record):
+            block = blocks.setdefault(key, [])
+            if len(block) <= MAX_BLOCK:
+                earlier.update(block)
+            block.append(index)
+        matches = []
+        for other in sorted(earlier):
+            value, reasons = score(record, facts[other])
+            if value >= THRESHOLD:
+                matches.append((other, value, reasons))
+        matches.sort(key=lambda m: (-m[1], m[0]))
+        found.append(matches[:limit])
+    return found

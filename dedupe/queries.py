@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower, Substr
 
 from contacts.models import Company, Contact, ContactEmail, ContactPhone
 from core.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -140,36 +141,45 @@ def contact_duplicates_bulk(
     # Plain SQL with bound parameters for the IN lists: the ORM spends ~10 us preparing each value, which
     # at thousands of values per import batch cost more than the queries.
     candidates: set[int] = set()
-    candidates |= _ids_where_in(ContactEmail, "contact_id", "email", variants)
-    candidates |= _ids_where_in(ContactPhone, "contact_id", "number", phones)
+    candidates |= _block_ids(ContactEmail, "contact_id", "email", variants)
+    # A phone or a name at the same company alone reaches the threshold only with a similar enough name
+    # (or none to compare): candidates found through them are kept only then, before anything more is
+    # fetched about them. Without this, a batch whose people share common first names with thousands of
+    # existing contacts at their companies loaded every one of those contacts with all its e-mails.
+    by_phone: dict[str, list[matching.ContactFacts]] = defaultdict(list)
+    for facts in typed:
+        for number in facts.phones:
+            by_phone[number].append(facts)
+    for pk, number, first, last in _phone_block_rows(phones):
+        if _may_match(by_phone[number], matching.contact_facts(pk, first, last, None)):
+            candidates.add(pk)
     if companies and names:
         # Same company and the same first or last name: the IN lists cross every company of the batch
-        # with every name, so keep only the (company, name) pairs some person actually has before
-        # fetching anything more about them.
-        wanted = {
-            key
-            for f in typed
-            if f.company_id is not None
-            for key in (f"cl:{f.company_id}:{f.last}", f"cf:{f.company_id}:{f.first}")
-        }
-        table = Contact._meta.db_table
-        with connection.cursor() as cursor:
-            for company_chunk in _chunks(companies):
-                for name_chunk in _chunks(names):
-                    marks = ", ".join(["%s"] * len(name_chunk))
-                    in_companies = ", ".join(["%s"] * len(company_chunk))
-                    cursor.execute(
-                        f"SELECT id, company_id, first_name, last_name FROM {table} "  # noqa: S608
-                        f"WHERE company_id IN ({in_companies}) "
-                        f"AND (last_name IN ({marks}) OR first_name IN ({marks}))",
-                        [*company_chunk, *name_chunk, *name_chunk],
-                    )
-                    for pk, company_id, first, last in cursor.fetchall():
-                        if (
-                            f"cl:{company_id}:{matching.fold(last)}" in wanted
-                            or f"cf:{company_id}:{matching.fold(first)}" in wanted
-                        ):
-                            candidates.add(pk)
+        # with every name, so keep only the (company, name) pairs some person actually has.
+        wanted: dict[str, list[matching.ContactFacts]] = defaultdict(list)
+        for f in typed:
+            if f.company_id is not None:
+                wanted[f"cl:{f.company_id}:{f.last}"].append(f)
+                wanted[f"cf:{f.company_id}:{f.first}"].append(f)
+        # Only the (company, name) pairs some person has, as row values, so that the database — not
+        # Python — drops the other contacts of the batch's companies; streamed, each block capped (_Blocks).
+        pairs: dict[int, set[tuple[str, str]]] = defaultdict(set)  # company -> {(column, spelling)}
+        for p in people:
+            if p.get("company_id"):
+                for column, part in (("last_name", p.get("last_name")), ("first_name", p.get("first_name"))):
+                    for spelling in _case_variants(part or ""):
+                        pairs[p["company_id"]].add((column, spelling))
+        blocks = _Blocks()
+        for pk, company_id, first, last in _contacts_at_companies_named(pairs):
+            for key in (f"cl:{company_id}:{matching.fold(last)}", f"cf:{company_id}:{matching.fold(first)}"):
+                if key in wanted:
+                    blocks.add(key, (pk, first, last))
+        for key, members in blocks.by_key.items():
+            candidates.update(
+                pk
+                for pk, first, last in members
+                if _may_match(wanted[key], matching.contact_facts(pk, first, last, None))
+            )
     if not candidates:
         return [[] for _ in people]
     facts_of: dict[int, matching.ContactFacts] = {}
@@ -222,6 +232,212 @@ def contact_duplicates_bulk(
     return result
 
 
+def company_duplicates_bulk(user, companies: list[dict], *, limit: int = 3) -> list[list[Suspect]]:
+    """`company_duplicates` for many companies at once (an import batch): for each {"name", "domain"
+    (or "website"), "phone"} as typed, the visible existing companies scoring at least
+    matching.THRESHOLD, best first, at most `limit`.
+
+    Candidates come from three set-based queries per call: the same normalised domain, the same phone,
+    and the same first four letters of the lower-cased name (one pass over the companies table, whatever
+    the batch's size; "ACME Industries" meets "Acme Inc."). Blocks larger than matching.MAX_BLOCK are
+    skipped as in the duplicate job; only candidates are checked against the user's visibility."""
+    typed = [company_typed(data) for data in companies]
+    # SQLite's lower() folds ASCII letters only: ask for both spellings of a prefix such as "ärzt".
+    prefixes = sorted(
+        {
+            variant
+            for data in companies
+            if (prefix := _company_prefix(_text(data, "name")))
+            for variant in (prefix, _ascii_lower(_text(data, "name").strip())[:PREFIX_LETTERS])
+        }
+    )
+    domains = sorted({f.domain for f in typed if f.domain})
+    phones = sorted({f.phone for f in typed if f.phone})
+    candidates: set[int] = set()
+    candidates |= _block_ids(Company, "id", "domain", domains)
+    candidates |= _block_ids(Company, "id", "phone", phones)
+    blocks = _Blocks()
+    for chunk in _chunks(prefixes):
+        found = (
+            Company.objects.annotate(prefix=Substr(Lower("name"), 1, PREFIX_LETTERS))
+            .filter(prefix__in=chunk)
+            .values_list("pk", "name")
+        )
+        for pk, name in found.iterator(chunk_size=2000):
+            blocks.add(_company_prefix(name), pk)
+    candidates |= blocks.ids()
+    if not candidates:
+        return [[] for _ in companies]
+    facts_of: dict[int, matching.CompanyFacts] = {}
+    display: dict[int, str] = {}
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for chunk in _chunks(sorted(candidates)):
+        visible = restrict(Company.objects.filter(pk__in=chunk, archived_at__isnull=True), user, "view")
+        for pk, name, domain, phone in visible.values_list("pk", "name", "domain", "phone"):
+            facts_of[pk] = matching.company_facts(pk, name, domain, phone)
+            display[pk] = name
+            for key in _company_block_keys(facts_of[pk].domain, facts_of[pk].phone, name):
+                by_key[key].add(pk)
+    result: list[list[Suspect]] = []
+    for data, facts in zip(companies, typed, strict=True):
+        blocks = [
+            by_key.get(k, ()) for k in _company_block_keys(facts.domain, facts.phone, _text(data, "name"))
+        ]
+        found = []
+        for pk in sorted({pk for block in blocks if len(block) <= matching.MAX_BLOCK for pk in block}):
+            score, reasons = matching.company_score(facts, facts_of[pk])
+            if score >= matching.THRESHOLD:
+                found.append(Suspect(pk, display[pk], score, reasons))
+        found.sort(key=lambda s: (-s.score, s.id))
+        result.append(found[:limit])
+    return result
+
+
+def company_typed(data: dict) -> matching.CompanyFacts:
+    """The scoring facts of a company as typed (a form, an import row): domain and phone normalised,
+    left empty when they cannot be."""
+    try:
+        domain = domain_normalize(_text(data, "domain") or _text(data, "website"))
+    except ValueError:
+        domain = ""
+    try:
+        phone = phone_normalize(_text(data, "phone")) if _text(data, "phone") else ""
+    except ValueError:
+        phone = ""
+    return matching.company_facts(None, _text(data, "name"), domain, phone)
+
+
+PREFIX_LETTERS = 4
+
+
+def _company_prefix(name: str) -> str:
+    """The block of a company name: its first letters, lower-cased as the database lower-cases them."""
+    return name.strip().lower()[:PREFIX_LETTERS] if len(name.strip()) >= 3 else ""
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _company_block_keys(domain: str, phone: str, name: str) -> list[str]:
+    keys = [f"d:{domain}"] if domain else []
+    if phone:
+        keys.append(f"p:{phone}")
+    if prefix := _company_prefix(name):
+        keys.append(f"n:{prefix}")
+    return keys
+
+
+class _Blocks:
+    """Record ids grouped by a blocking key, dropping every key shared by more than matching.MAX_BLOCK
+    records (a switchboard number, a common first name at a big company): such a key says nothing about
+    identity, as in the duplicate job. Memory stays bounded by keys x MAX_BLOCK, whatever the data."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list] = defaultdict(list)
+        self.oversized: set[str] = set()
+
+    def add(self, key: str, member) -> None:
+        if key in self.oversized:
+            return
+        ids = self.by_key[key]
+        ids.append(member)
+        if len(ids) > matching.MAX_BLOCK:
+            self.oversized.add(key)
+            del self.by_key[key]
+
+    def ids(self) -> set[int]:
+        return {pk for ids in self.by_key.values() for pk in ids}
+
+
+# Below this name similarity, a contact sharing only a phone or a company and a name part with a person
+# cannot reach matching.THRESHOLD (see matching.contact_score; a shared e-mail is found on its own).
+NAME_FLOOR = 80.0
+
+
+def _may_match(people: list[matching.ContactFacts], candidate: matching.ContactFacts) -> bool:
+    for person in people:
+        similarity = matching.person_similarity(person, candidate)
+        if similarity is None or similarity >= NAME_FLOOR:
+            return True
+    return False
+
+
+def _contacts_at_companies_named(pairs: dict[int, set[tuple[str, str]]]):
+    """(id, company id, first name, last name) of the contacts whose (company, last name) or (company,
+    first name) is one of `pairs` ({company: {("last_name" | "first_name", spelling)}}), streamed; at most
+    PAIRS_PER_QUERY pairs per statement. Column names are constants; every value is a bound parameter."""
+    table = Contact._meta.db_table
+    chunks: list[tuple[list[int], list[tuple[int, str]], list[tuple[int, str]]]] = [([], [], [])]
+    for company_id in sorted(pairs):
+        companies, by_last, by_first = chunks[-1]
+        if len(by_last) + len(by_first) >= PAIRS_PER_QUERY:
+            chunks.append(([], [], []))
+            companies, by_last, by_first = chunks[-1]
+        companies.append(company_id)
+        for column, spelling in sorted(pairs[company_id]):
+            (by_last if column == "last_name" else by_first).append((company_id, spelling))
+    with connection.cursor() as cursor:
+        for companies, by_last, by_first in chunks:
+            if not companies:
+                continue
+            conditions, params = [], list(companies)
+            for column, values in (("last_name", by_last), ("first_name", by_first)):
+                if values:
+                    rows = ", ".join(["(%s, %s)"] * len(values))
+                    conditions.append(f"(company_id, {column}) IN (VALUES {rows})")
+                    params.extend(v for pair in values for v in pair)
+            cursor.execute(
+                f"SELECT id, company_id, first_name, last_name FROM {table} "  # noqa: S608
+                f"WHERE company_id IN ({', '.join(['%s'] * len(companies))}) AND ({' OR '.join(conditions)})",
+                params,
+            )
+            yield from cursor
+
+
+PAIRS_PER_QUERY = 2000
+
+
+def _phone_block_rows(numbers: list[str]) -> list[tuple]:
+    """(contact id, number, first name, last name) of the contacts with one of `numbers`, leaving out
+    numbers shared by more than matching.MAX_BLOCK contacts (counted in the database)."""
+    if not numbers:
+        return []
+    phones, contacts = ContactPhone._meta.db_table, Contact._meta.db_table
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(numbers):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT p.contact_id, p.number, c.first_name, c.last_name FROM {phones} p "  # noqa: S608
+                f"JOIN {contacts} c ON c.id = p.contact_id WHERE p.number IN ("
+                f"SELECT number FROM {phones} WHERE number IN ({marks}) "
+                f"GROUP BY number HAVING COUNT(*) <= %s)",
+                [*chunk, matching.MAX_BLOCK],
+            )
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _block_ids(model, id_column: str, column: str, values: list) -> set[int]:
+    """The ids of the rows whose `column` is one of `values`, leaving out every value that more than
+    matching.MAX_BLOCK rows share. The database counts first (GROUP BY … HAVING), so a value shared by
+    thousands of rows never leaves it; names are constants of the callers, values bound parameters."""
+    if not values:
+        return set()
+    table = model._meta.db_table
+    small: list = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            cursor.execute(
+                f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))}) "  # noqa: S608
+                f"GROUP BY {column} HAVING COUNT(*) <= %s",
+                [*chunk, matching.MAX_BLOCK],
+            )
+            small.extend(row[0] for row in cursor.fetchall())
+    return {row[0] for row in _rows_where_in(model, id_column, column, small)}
+
+
 def _rows_where_in(model, select: str, column: str, values: list) -> list[tuple]:
     """SELECT `select` FROM the model's table WHERE `column` IN (values), in chunks; names are constants of
     the callers, values bound parameters."""
@@ -237,10 +453,6 @@ def _rows_where_in(model, select: str, column: str, values: list) -> list[tuple]
             )
             rows.extend(cursor.fetchall())
     return rows
-
-
-def _ids_where_in(model, select: str, column: str, values: list) -> set[int]:
-    return {row[0] for row in _rows_where_in(model, select, column, values)}
 
 
 def _case_variants(name: str) -> set[str]:

@@ -31,7 +31,8 @@ from core.events import event_emit_bulk
 from core.history import history_record, history_record_bulk, to_json_value
 from core.normalize import domain_normalize
 from core.visibility import restrict, role_of
-from dedupe.queries import contact_duplicates_bulk
+from dedupe import matching
+from dedupe.queries import company_duplicates_bulk, company_typed, contact_duplicates_bulk
 
 from . import files
 from .mapping import ADDRESS_COLUMNS
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 # From this many rows, reading the file and validating run in a forked second process, one batch ahead.
 FORK_FROM_ROWS = 20_000
+SUSPECT_SLICE = 1000  # contacts per duplicate check (ImportRun.suspects)
 MODEL_OF = {"contacts": Contact, "companies": Company}
 NOUN_OF = {"contacts": "contact", "companies": "company", "products": "product", "orders": "order"}
 STAGES = {str(label).lower(): value for value, label in Contact.Stage.choices} | {
@@ -416,6 +418,18 @@ class ImportRun:
         errors: bulk.RowErrors = []
         ids: list[int] = []
         create = bulk.contacts_bulk_create if self.kind == "contacts" else bulk.companies_bulk_create
+        # Before the write, as for contacts: afterwards every row would find itself.
+        companies = self.kind == "companies"
+        suspects = (
+            company_duplicates_bulk(self.actor, [r.data for r in rows]) if companies else [[] for _ in rows]
+        )
+        within = (
+            matching.pairs_within(
+                [company_typed(r.data) for r in rows], matching.company_keys, matching.company_score
+            )
+            if companies
+            else [[] for _ in rows]
+        )
         create(
             actor=self.actor,
             rows=[r.data for r in rows],
@@ -429,12 +443,19 @@ class ImportRun:
         for index, row_errors in errors:
             bad.setdefault(index, {}).update(row_errors)
         created = iter(ids)
+        id_of: dict[int, int | None] = {}
         for index, row in enumerate(rows):
             if index in bad:
                 report.append((row.number, self.noun, "error", None, report_errors(bad[index]), None))
             else:
-                object_id = next(created) or None
-                report.append((row.number, self.noun, "created", object_id, {}, None))
+                object_id = id_of[index] = next(created) or None
+                earlier = [m for m in within[index] if m[0] not in bad]  # a bad row created nothing
+                duplicates = _duplicates_of(
+                    suspects[index],
+                    earlier,
+                    lambda j: (rows[j].number, id_of.get(j), str(rows[j].data.get("name") or "")),
+                )
+                report.append((row.number, self.noun, "created", object_id, {}, None, duplicates))
                 if self.dry_run and row.key_value:
                     self.seen_keys.add(row.key_value)
         return report
@@ -465,8 +486,27 @@ class ImportRun:
                 ids = bulk.contacts_plans_write(
                     actor=self.actor, plans=[p for _, p in good], company_names=names
                 )
-        for (row, _plan), object_id, found in zip(good, ids, suspects, strict=True):
-            duplicates = [{"id": s.id, "name": s.name, "score": s.score, "reasons": s.reasons} for s in found]
+        people = [_person_of(plan) for _, plan in good]
+        within = matching.pairs_within(
+            [
+                matching.contact_facts(
+                    None, p["first_name"], p["last_name"], p["company_id"], p["emails"], p["phones"]
+                )
+                for p in people
+            ],
+            matching.contact_keys,
+            matching.contact_score,
+        )
+        for index, ((row, _plan), object_id, found) in enumerate(zip(good, ids, suspects, strict=True)):
+            duplicates = _duplicates_of(
+                found,
+                within[index],
+                lambda j: (
+                    good[j][0].number,
+                    ids[j],
+                    " ".join(filter(None, (people[j]["first_name"], people[j]["last_name"]))),
+                ),
+            )
             report.append((row.number, self.noun, "created", object_id or None, {}, None, duplicates))
             if self.dry_run and row.key_value:
                 self.seen_keys.add(row.key_value)
@@ -475,17 +515,12 @@ class ImportRun:
     def suspects(self, plans: list[dict]) -> list[list]:
         """For each contact about to be created, the existing contacts it probably duplicates (same
         e-mail or phone, or the same last name at the same company, scored like the duplicate job)."""
-        people = [
-            {
-                "first_name": plan["scalars"].get("first_name") or "",
-                "last_name": plan["scalars"].get("last_name") or "",
-                "company_id": plan.get("company_check"),
-                "emails": [e["email"] for e in plan["emails"]],
-                "phones": [p["number"] for p in plan["phones"]],
-            }
-            for plan in plans
-        ]
-        return contact_duplicates_bulk(self.actor, people) if people else []
+        people = [_person_of(plan) for plan in plans]
+        # In slices: what the check holds in memory grows with the candidates of the people it checks.
+        found: list[list] = []
+        for start in range(0, len(people), SUSPECT_SLICE):
+            found.extend(contact_duplicates_bulk(self.actor, people[start : start + SUSPECT_SLICE]))
+        return found
 
     def update(self, row: Row, object_id: int) -> tuple:
         model = MODEL_OF[self.kind]
@@ -569,6 +604,31 @@ class ImportRun:
         )
 
 
+def _person_of(plan: dict) -> dict:
+    """A contact create plan as the duplicate check reads it."""
+    return {
+        "first_name": plan["scalars"].get("first_name") or "",
+        "last_name": plan["scalars"].get("last_name") or "",
+        "company_id": plan.get("company_check"),
+        "emails": [e["email"] for e in plan["emails"]],
+        "phones": [p["number"] for p in plan["phones"]],
+    }
+
+
+def _duplicates_of(existing: list, earlier_rows: list, describe, limit: int = 3) -> list[dict]:
+    """A created row's possible duplicates for its report line: existing records (dedupe Suspects) and
+    earlier rows of the same batch ((index, score, reasons) from matching.pairs_within, `describe(index)`
+    giving that row's number, created id and name), best first, at most `limit`."""
+    found = [{"id": s.id, "name": s.name, "score": s.score, "reasons": s.reasons} for s in existing]
+    for index, score, reasons in earlier_rows:
+        number, object_id, name = describe(index)
+        found.append(
+            {"id": object_id or None, "name": name, "score": score, "reasons": reasons, "row": number}
+        )
+    found.sort(key=lambda d: -d["score"])
+    return found[:limit]
+
+
 def _company_ref_key(text: str) -> str:
     text = text.strip()
     if "." in text and " " not in text and "@" not in text:
@@ -647,6 +707,7 @@ def job_undo(job_id: int, actor) -> ImportJob:
             problems.append(f"row {row.row_number}: {getattr(exc, 'detail', 'the record no longer exists')}")
     # Created records: contacts first (they may link to companies the import created). Every row of an
     # order names the order: its id is taken once.
+    searchable = 0
     for object_type, model in (
         ("contact", Contact),
         ("company", Company),
@@ -662,6 +723,7 @@ def job_undo(job_id: int, actor) -> ImportJob:
                 .order_by("id")
             )
         )
+        searchable += len(ids) if model is not None else 0
         for start in range(0, len(ids), 2000):
             chunk = ids[start : start + 2000]
             if model is None:
@@ -676,6 +738,8 @@ def job_undo(job_id: int, actor) -> ImportJob:
         if problems
         else "",
     )
+    if searchable >= search.OPTIMIZE_AFTER_REMOVED:
+        search.optimize()  # so that searches do not read past the removed documents (SQLite)
     return ImportJob.objects.get(pk=job.pk)
 
 

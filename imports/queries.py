@@ -38,9 +38,14 @@ REPORT_HEADER = ["row", "outcome", "record_type", "record_id", "field", "message
 
 
 def duplicate_text(suspect: dict) -> str:
-    """One possible duplicate of a created row, in words: "#12 Maria Müller (score 92: Same phone number)"."""
+    """One possible duplicate of a created row, in words: "#12 Maria Müller (score 92: Same phone number)",
+    or for an earlier row of the file "#40 Maria Muller, row 7 of this file (score …)"."""
     reasons = ", ".join(suspect.get("reasons") or [])
-    return f"#{suspect['id']} {suspect.get('name', '')} (score {suspect.get('score')}: {reasons})"
+    name = suspect.get("name", "")
+    if suspect.get("row"):  # an earlier row of the same file
+        record = f"#{suspect['id']} " if suspect.get("id") else ""
+        return f"{record}{name}, row {suspect['row']} of this file (score {suspect.get('score')}: {reasons})"
+    return f"#{suspect['id']} {name} (score {suspect.get('score')}: {reasons})"
 
 
 def report_lines(job: ImportJob):

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from contacts.models import Contact
+from contacts.models import Company, Contact
 from core.errors import ValidationError
 from core.views import crm_view, error_messages, require_writer
 from core.visibility import get_for, restrict
@@ -129,10 +129,12 @@ def _detail_context(request, job: ImportJob) -> dict:
             .exclude(duplicates=[])
             .order_by("id")[:ERROR_PREVIEW]
         )
-        # The created contacts' names, for the ones the viewer may see (the importer, or an admin).
-        created = restrict(Contact.objects.filter(pk__in=[r.object_id for r in suspects]), request.user)
-        columns = ("prefix", "first_name", "middle_name", "last_name", "suffix", "email")
-        names = {c.pk: str(c) for c in created.only(*columns)}
+        # The created records' names, for the ones the viewer may see (the importer, or an admin).
+        model = Company if job.kind == Kind.COMPANIES else Contact
+        created = restrict(model.objects.filter(pk__in=[r.object_id for r in suspects]), request.user)
+        if model is Contact:
+            created = created.only("prefix", "first_name", "middle_name", "last_name", "suffix", "email")
+        names = {record.pk: str(record) for record in created}
         for row in suspects:
             row.created_name = names.get(row.object_id, "")
     return {
@@ -140,7 +142,9 @@ def _detail_context(request, job: ImportJob) -> dict:
         "job": job,
         "problems": problems,
         "suspects": suspects,
-        "duplicates_url": reverse("dedupe:group_list"),
+        "duplicates_url": reverse("dedupe:group_list")
+        + ("?kind=company" if job.kind == Kind.COMPANIES else ""),
+        "detail_view": "contacts:company_detail" if job.kind == Kind.COMPANIES else "contacts:contact_detail",
         "can_manage": services.can_manage(request.user, job),
     }
 

@@ -137,6 +137,18 @@ def remove(kind: str, object_ids: Iterable[int]) -> None:
         backend.delete(connection, ids)
 
 
+# From this many documents removed at once (an import undone), the remover asks for optimize().
+OPTIMIZE_AFTER_REMOVED = 50_000
+
+
+def optimize(using: str | None = None) -> None:
+    """Compact the search index after mass deletions (SQLite: FTS5 'optimize'; PostgreSQL: nothing,
+    autovacuum cleans the GIN index). Safe to run at any time; `crm search_optimize` runs it."""
+    using = using or router.db_for_write(SearchDocument)
+    backend, connection = backend_for(using)
+    backend.optimize(connection)
+
+
 def filter_queryset(
     queryset: QuerySet,
     kind: str,

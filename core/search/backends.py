@@ -205,6 +205,9 @@ class SearchBackend:
                 batch = ids[start : start + UPSERT_BATCH]
                 cursor.execute(f"DELETE FROM {TABLE} WHERE id IN ({', '.join(['%s'] * len(batch))})", batch)
 
+    def optimize(self, connection) -> None:
+        """Compact the index after many deletions (nothing to do where the database does it itself)."""
+
     # Reading --------------------------------------------------------------------------------------------
 
     def count_matches(
@@ -250,6 +253,15 @@ class SQLiteBackend(SearchBackend):
     # order FTS5 visits only matches, in order, so even the broadest prefix stays around a millisecond.
     rank_limit = 300
     tier_limit = 2000
+
+    def optimize(self, connection) -> None:
+        """FTS5 keeps a deleted document's entries in its segments, marked deleted, until segments merge;
+        after a mass deletion (an import of 100,000s of contacts undone) every prefix search reads past
+        them: measured at 1M contacts after 1.5M documents came and went, the member's "mar" went from
+        15 to 50 ms p95 and the admin's from 5 to 35. 'optimize' merges all segments into one (about 30 s
+        for 1M documents, holding the write lock)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
 
     @staticmethod
     def _phrase(term: str) -> str:

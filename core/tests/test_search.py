@@ -293,6 +293,27 @@ def test_remove():
 
 
 @pytest.mark.django_db
+def test_optimize_compacts_and_changes_no_answer():
+    from django.db import connection
+
+    people = [contact("Mara", f"Person{i}") for i in range(30)]
+    for person in people[:20]:  # one statement each: one FTS5 segment each on SQLite
+        search.remove("contact", [person.id])
+    before = found("mara")
+    segments = "SELECT count(*) FROM core_search_fts_data"
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(segments)
+            (many,) = cursor.fetchone()
+    search.optimize()
+    assert found("mara") == before == sorted(p.id for p in people[20:])
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(segments)
+            assert cursor.fetchone()[0] < many
+
+
+@pytest.mark.django_db
 def test_kinds_are_separate():
     person = contact("Acme", "Person")
     company = Company.objects.create(name="Acme GmbH")

@@ -630,3 +630,102 @@ def test_created_rows_that_look_like_existing_contacts_are_listed_as_possible_du
     assert "Created, but possibly duplicates" in html and "Marija Schober" in html
     assert reverse("contacts:contact_detail", args=[same_phone.pk]) in html
     assert "Hidden Person" not in html
+
+
+def test_created_companies_that_look_like_existing_ones_are_listed_as_possible_duplicates(
+    org, api_as, page_as
+):
+    same_domain = company_create(
+        actor=org.owner, data={"name": "Northwind Traders", "domain": "northwind.com"}
+    )
+    similar = company_create(actor=org.owner, data={"name": "Ärztekammer Nordrhein"})
+    same_phone = company_create(actor=org.owner, data={"name": "Blue Harbor", "phone": "+49 30 1234567"})
+    hidden = company_create(
+        actor=org.other, data={"name": "Secret Widgets GmbH", "domain": "widgets.example"}
+    )
+    rows = [
+        ["Name", "Domain", "Phone"],
+        ["Northwind", "https://www.Northwind.com/about", ""],  # the same domain, written as a URL
+        ["Ärztekammer Nordrhein e.V.", "", ""],  # the same name with a legal form (non-ASCII prefix)
+        ["Blue Harbour Ltd", "", "030 1234567"],  # same phone in national format, a spelling variant
+        ["Secret Widgets", "widgets.example", ""],  # matches only a company the importer cannot see
+        ["Entirely New Co", "new.example", ""],
+    ]
+    client = api_as(org.owner)
+    job_id = upload(client, csv_bytes(rows), name="co.csv", kind="companies").json()["id"]
+    job = run(job_id)
+    assert (job.created_count, job.error_count, job.duplicate_count) == (5, 0, 3)
+    by_row = {r.row_number: r.duplicates for r in ImportRow.objects.filter(job_id=job_id)}
+    assert [d["id"] for d in by_row[2]] == [same_domain.pk]
+    assert "Same domain" in by_row[2][0]["reasons"]
+    assert [d["id"] for d in by_row[3]] == [similar.pk]
+    assert [d["id"] for d in by_row[4]] == [same_phone.pk]
+    assert by_row[5] == [] and by_row[6] == []
+    assert Company.objects.filter(name__startswith="Northwind").count() == 2  # created all the same
+    lines = [r for r in report(client, job_id) if r["field"] == "possible_duplicate"]
+    assert [r["row"] for r in lines] == ["2", "3", "4"]
+    page = page_as(org.owner).get(reverse("imports:import_detail", args=[job_id]))
+    html = page.content.decode()
+    assert "imported as new companies" in html
+    assert reverse("contacts:company_detail", args=[same_domain.pk]) in html
+    assert hidden.name not in html
+
+
+def test_rows_of_the_same_file_that_look_alike_are_named_too(org, api_as, page_as):
+    rows = [
+        ["First name", "Last name", "E-mail", "Phone"],
+        ["Greta", "Lindqvist", "greta@example.com", "+46 8 123 456 78"],
+        ["Someone", "Else", "else@example.com", ""],
+        ["Greta", "Lindquist", "g.lindqvist@example.org", "+46812345678"],  # same phone, a typo, new e-mail
+    ]
+    client = api_as(org.owner)
+    job_id = upload(client, csv_bytes(rows)).json()["id"]
+    job = run(job_id)
+    assert (job.created_count, job.duplicate_count) == (3, 1)
+    first = Contact.objects.get(email="greta@example.com")
+    by_row = {r.row_number: r.duplicates for r in ImportRow.objects.filter(job_id=job_id)}
+    assert by_row[2] == [] and by_row[3] == []
+    (suspect,) = by_row[4]
+    assert (suspect["id"], suspect["row"], suspect["name"]) == (first.pk, 2, "Greta Lindqvist")
+    assert "Same phone number" in suspect["reasons"]
+    lines = [r for r in report(client, job_id) if r["field"] == "possible_duplicate"]
+    assert [r["message"].split(" (score")[0] for r in lines] == [
+        f"#{first.pk} Greta Lindqvist, row 2 of this file"
+    ]
+    html = page_as(org.owner).get(reverse("imports:import_detail", args=[job_id])).content.decode()
+    assert "(row 2 of this file)" in html
+    # A dry run names the earlier row too, without a record to link.
+    dry_id = upload(client, csv_bytes(rows), dry_run="true").json()["id"]
+    run(dry_id)
+    dry = {r.row_number: r.duplicates for r in ImportRow.objects.filter(job_id=dry_id)}
+    assert [(d["row"], d["id"]) for d in dry[4] if d.get("row")] == [(2, None)]
+
+
+def test_companies_of_the_same_file_that_look_alike_are_named(org, api_as):
+    rows = [
+        ["Name", "Domain"],
+        ["Globex Corporation", "globex.example"],
+        ["Globex Corp.", "www.globex.example"],
+    ]
+    job_id = upload(api_as(org.owner), csv_bytes(rows), name="co.csv", kind="companies").json()["id"]
+    job = run(job_id)
+    assert (job.created_count, job.duplicate_count) == (2, 1)
+    (suspect,) = ImportRow.objects.get(job_id=job_id, row_number=3).duplicates
+    assert suspect["row"] == 2 and suspect["id"] == Company.objects.get(name="Globex Corporation").pk
+
+
+def test_undoing_a_large_import_compacts_the_search_index(org, api_as, monkeypatch):
+    from core import search
+
+    calls = []
+    monkeypatch.setattr(search, "optimize", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(search, "OPTIMIZE_AFTER_REMOVED", 3)
+    client = api_as(org.owner)
+    small = run(upload(client, csv_bytes(PEOPLE[:2] + PEOPLE[3:])).json()["id"])  # two contacts
+    engine.job_undo(small.pk, org.owner)
+    assert calls == []
+    rows = [["First name", "E-mail"]] + [[f"P{i}", f"p{i}@example.com"] for i in range(3)]
+    large = run(upload(client, csv_bytes(rows)).json()["id"])
+    engine.job_undo(large.pk, org.owner)
+    assert calls == [1]
+    assert not Contact.objects.filter(first_name__startswith="P").exists()
