@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 
 from django.core.cache import caches
@@ -44,7 +45,9 @@ class SlidingWindowThrottle(BaseThrottle):
         self.rate = rate
         self.num_requests, self.duration = parse_rate(rate)
         self.cache_alias = cache_alias
-        self._wait: float | None = None
+        # One instance serves every request of the process: the wait of a refusal is per thread (ninja asks
+        # for it right after allow_request, on the same thread).
+        self._local = threading.local()
 
     def ident(self, request: HttpRequest) -> str:
         auth = getattr(request, "auth", None)
@@ -63,7 +66,7 @@ class SlidingWindowThrottle(BaseThrottle):
         previous, current = counts.get(previous_key, 0), counts.get(current_key, 0)
         weight = 1.0 - offset / self.duration
         if previous * weight + current >= self.num_requests:
-            self._wait = self._wait_for(previous, current, offset)
+            self._local.wait = self._wait_for(previous, current, offset)
             return False
         try:
             cache.incr(current_key)
@@ -85,4 +88,5 @@ class SlidingWindowThrottle(BaseThrottle):
         return rest + max(share, 0.0) * self.duration + 0.001
 
     def wait(self) -> float | None:
-        return None if self._wait is None else math.ceil(self._wait * 1000) / 1000
+        wait = getattr(self._local, "wait", None)
+        return None if wait is None else math.ceil(wait * 1000) / 1000

@@ -465,15 +465,8 @@ def company_duplicates(user, data: dict, *, exclude_id: int | None = None) -> li
     if not isinstance(data, dict):
         raise ValidationError({"__all__": ["Expected an object."]})
     name = _text(data, "name")
-    try:
-        domain = domain_normalize(_text(data, "domain") or _text(data, "website"))
-    except ValueError:
-        domain = ""
-    try:
-        phone = phone_normalize(_text(data, "phone")) if _text(data, "phone") else ""
-    except ValueError:
-        phone = ""
-    typed = matching.company_facts(None, name, domain, phone)
+    typed = company_typed(data)
+    domain, phone = typed.domain, typed.phone
     visible = restrict(Company.objects.filter(archived_at__isnull=True), user, "view")
     if exclude_id is not None:
         visible = visible.exclude(pk=exclude_id)
