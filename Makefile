@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/crm bench contacts-get --scale $(SCALE)
 	$(BIN)/crm bench timeline --scale $(SCALE)
 	$(BIN)/crm bench import --scale $(SCALE)
+	$(BIN)/crm bench import-orders --scale $(SCALE)
 	$(BIN)/crm bench orders --scale $(SCALE)
 	$(BIN)/crm bench dedupe --scale $(SCALE)
 

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from contacts.models import Company, Contact
 from core import search
+from core.bulkwrite import Writer, allocate_ids
 from core.errors import PermissionDeniedError, ValidationError
 from core.events import event_emit, event_emit_bulk
 from core.history import history_record, history_record_bulk
@@ -838,48 +839,93 @@ def _bulk_batch(actor, batch, created, errors, refresh_summaries: bool, validate
     if not plans or role is None:
         return
     with transaction.atomic():
-        orders = [Order(**scalars, owner_id=o, team_id=t) for _i, scalars, _l, o, t in plans]
-        Order.objects.bulk_create(orders, batch_size=1000)
-        if any(o.pk is None for o in orders):  # backends that do not return ids
-            by_number = dict(
-                Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "id")
+        writer = Writer()
+        ids = allocate_ids(Order, len(plans))
+        order_rows, line_rows, history_rows, event_rows, docs = [], [], [], [], []
+        for order_id, (index, scalars, lines, owner_id, team_id) in zip(ids, plans, strict=True):
+            created[index] = order_id
+            order = Order(**scalars, id=order_id, owner_id=owner_id, team_id=team_id)
+            order_rows.append(
+                (
+                    order_id,
+                    writer.now_db,
+                    writer.now_db,
+                    owner_id,
+                    team_id,
+                    1,
+                    "{}",
+                    *(_order_column(writer, order, name) for name in _ORDER_COLUMNS),
+                )
             )
-            for order in orders:
-                order.pk = order.id = by_number[order.number]
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(order_id=order.pk, **line)
-                for order, plan in zip(orders, plans, strict=True)
-                for line in plan[2]
-            ],
-            batch_size=2000,
-        )
-        history_rows, event_rows, docs = [], [], []
-        for order, plan in zip(orders, plans, strict=True):
-            created[plan[0]] = order.pk
+            line_rows.extend(
+                (order_id, *(writer.decimal(line[n]) if n in _DECIMALS else line[n] for n in _LINE_COLUMNS))
+                for line in lines
+            )
             snapshot = order_snapshot(order)
-            changes = {k: (None, v) for k, v in snapshot.items() if v not in (None, "") and k != "id"}
-            if plan[2]:
-                changes["lines"] = (None, _lines_snapshot(plan[2]))
-            history_rows.append((order.pk, changes))
-            event_rows.append((order.pk, snapshot))
+            changes = {k: v for k, v in snapshot.items() if v not in (None, "") and k != "id"}
+            if lines:
+                changes["lines"] = _lines_snapshot(lines)
+            history_rows.append((order_id, changes))
+            event_rows.append((order_id, snapshot))
             contact = contacts.get(order.contact_id)
             company = companies.get(order.company_id)
             docs.append(
                 (
-                    order.pk,
+                    order_id,
                     _order_search_text(
                         order, str(contact) if contact else "", company.name if company else ""
                     ),
                 )
             )
-        history_record_bulk(model=Order, actor=actor, action="created", rows=history_rows)
-        event_emit_bulk("order.created", model=Order, actor=actor, rows=event_rows)
+        writer.insert(
+            Order,
+            ["id", "created_at", "updated_at", "owner_id", "team_id", "version", "custom", *_ORDER_COLUMNS],
+            order_rows,
+        )
+        writer.insert(OrderLine, ["order_id", *_LINE_COLUMNS], line_rows)
+        writer.history(Order, getattr(actor, "pk", None), history_rows)
+        writer.events("order.created", Order, getattr(actor, "pk", None), event_rows)
         search.index("order", docs)
         if refresh_summaries:
             summaries_refresh(
-                contact_ids=[o.contact_id for o in orders], company_ids=[o.company_id for o in orders]
+                contact_ids=[plan[1]["contact_id"] for plan in plans if plan[1].get("contact_id")],
+                company_ids=[plan[1]["company_id"] for plan in plans if plan[1].get("company_id")],
             )
+
+
+# The columns of an order and of a line the bulk path writes, besides the ones every record has.
+_ORDER_COLUMNS = [
+    "contact_id",
+    "company_id",
+    "number",
+    "ordered_at",
+    "status",
+    "currency",
+    "total",
+    "channel",
+    "notes",
+]
+_LINE_COLUMNS = [
+    "position",
+    "product_id",
+    "sku",
+    "description",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    "line_total",
+]
+_DECIMALS = frozenset({"quantity", "unit_price", "discount", "line_total"})
+
+
+def _order_column(writer: Writer, order: Order, name: str):
+    value = getattr(order, name)
+    if name == "ordered_at":
+        return writer.datetime(value)
+    if name == "total":
+        return writer.decimal(value)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from commerce import queries as commerce_queries
 from commerce import services as commerce_services
 from commerce.models import Order, OrderLine, Product
 from contacts.models import Company, Contact, ContactEmail
-from core import search
+from core import memory, search
 from core.errors import PermissionDeniedError, ServiceError
 from core.events import event_emit_bulk
 from core.history import history_record, history_record_bulk, to_json_value
@@ -85,10 +85,13 @@ YES = {"1", "yes", "y", "true", "t", "on", "x", "active", "ja", "oui", "si"}
 NO = {"0", "no", "n", "false", "f", "off", "inactive", "draft", "archived", "nein", "non"}
 
 
+_MOMENT = forms.DateTimeField()  # no state of its own: one for every row
+
+
 def moment_text(text: str) -> str | None:
     """An order date: ISO date or date-time, or any of Django's input formats; None when unreadable."""
     try:
-        moment = forms.DateTimeField().clean(text.strip())
+        moment = _MOMENT.clean(text.strip())
     except DjangoValidationError:
         return None
     return moment.isoformat()
@@ -106,6 +109,7 @@ STATUSES = _choices(
     {"canceled": "cancelled", "shipped": "fulfilled", "delivered": "fulfilled", "completed": "fulfilled"},
 )
 CHANNELS = _choices(Order.Channel.choices, {"online": "web", "webshop": "web", "shop": "web"})
+STATUS_VALUES, CHANNEL_VALUES = tuple(Order.Status.values), tuple(Order.Channel.values)
 
 
 def _choice(values: dict, errors: dict, name: str, table: dict[str, str], allowed) -> None:
@@ -352,8 +356,8 @@ class OrderRun(ImportRun):
                 errors["ordered_at"] = ["Enter a date or date-time such as 2024-05-31 or 2024-05-31 14:30."]
             else:
                 order["ordered_at"] = moment
-        _choice(order, errors, "status", STATUSES, Order.Status.values)
-        _choice(order, errors, "channel", CHANNELS, Order.Channel.values)
+        _choice(order, errors, "status", STATUSES, STATUS_VALUES)
+        _choice(order, errors, "channel", CHANNELS, CHANNEL_VALUES)
         if "currency" in order:
             order["currency"] = order["currency"].upper()
         if "company" in order:
@@ -411,6 +415,7 @@ class OrderRun(ImportRun):
                     self.write_report(report, counts)
                 self.contact_ids.update(customers[0])
                 self.company_ids.update(customers[1])
+                memory.free_heap()
                 self.processed += sum(len(g.rows) for g in batch)
                 if self.progress is not None:
                     self.progress(self.processed, self.job.total_rows)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from contacts import bulk
 from contacts import services as contact_services
 from contacts.models import Company, Contact, ContactRole
-from core import search
+from core import memory, search
 from core.errors import ServiceError, ValidationError
 from core.events import event_emit_bulk
 from core.history import history_record, history_record_bulk, to_json_value
@@ -44,6 +44,9 @@ BATCH_SIZE = 5000
 # From this many rows, reading the file and validating run in a forked second process, one batch ahead.
 FORK_FROM_ROWS = 20_000
 SUSPECT_SLICE = 1000  # contacts per duplicate check (ImportRun.suspects)
+# SQLite's page cache while a job runs (core.memory.sqlite_cache): a quarter of the web's, as fast for bulk
+# writes, and it keeps a 1M-row import within its memory budget.
+JOB_CACHE_KIB = 16 * 1024
 MODEL_OF = {"contacts": Contact, "companies": Company}
 NOUN_OF = {"contacts": "contact", "companies": "company", "products": "product", "orders": "order"}
 STAGES = {str(label).lower(): value for value, label in Contact.Stage.choices} | {
@@ -293,6 +296,7 @@ class ImportRun:
             with transaction.atomic():
                 report = self.process(batch)
                 self.write_report(report)
+            memory.free_heap()
             self.processed += len(batch)
             if self.progress is not None:
                 self.progress(self.processed, self.job.total_rows)
@@ -657,7 +661,8 @@ def job_run(job_id: int, progress: Callable[[int, int], None] | None = None) -> 
             if job.kind == "products":
                 catalogue_writer_require(job.created_by)
             runner = ProductRun if job.kind == "products" else OrderRun
-        runner(job, progress).execute()
+        with memory.sqlite_cache(JOB_CACHE_KIB):
+            runner(job, progress).execute()
     except ServiceError as exc:
         messages = [m for ms in exc.errors.values() for m in ms] if exc.errors else [exc.detail]
         _finish(job_id, ImportJob.Status.FAILED, " ".join(messages))

@@ -115,3 +115,80 @@ def test_orders_bulk_create_validate_only_checks_everything_and_writes_nothing(o
     assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
     assert not ContactPurchaseSummary.objects.exists()
     assert (HistoryEntry.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_orders_bulk_create_writes_what_order_create_writes(org):
+    """Raw inserts (core.bulkwrite): the order, its lines, the history entry, the event and the search
+    document are those of `order_create`, down to the JSON of dates and decimals."""
+    from commerce.models import CompanyPurchaseSummary
+    from commerce.services import order_create
+    from contacts.services import company_create
+
+    alice = contact_create(actor=org.owner, data={"first_name": "Alice", "last_name": "Smith"})
+    acme = company_create(actor=org.owner, data={"name": "Acme"})
+    book = product_create(
+        actor=org.manager, data={"sku": "BK-1", "name": "Book", "category": "Books", "price": "9.90"}
+    )
+    data = {
+        "contact_id": alice.pk,
+        "company_id": acme.pk,
+        "ordered_at": "2024-05-31T14:30:15.250000+02:00",
+        "status": "fulfilled",
+        "channel": "phone",
+        "currency": "eur",
+        "notes": "Call first",
+        "lines": [
+            {"product_id": book.pk, "quantity": "2", "discount": "12.5"},
+            {"description": "Gift wrap", "quantity": "1.5", "unit_price": "1.99", "category": "Extras"},
+        ],
+    }
+    single = order_create(actor=org.owner, data={**data, "number": "ONE"})
+    result = orders_bulk_create(actor=org.owner, rows=[{**data, "number": "TWO"}, {"contact_id": alice.pk}])
+    assert result["errors"] == {}
+    first, second = result["created"]
+    order, bare = Order.objects.get(pk=first), Order.objects.get(pk=second)
+
+    def columns(o):
+        return {
+            f.attname: getattr(o, f.attname)
+            for f in Order._meta.concrete_fields
+            if f.attname not in {"id", "number", "created_at", "updated_at"}
+        }
+
+    assert columns(order) == columns(single)
+    assert order.created_at == order.updated_at and order.version == 1 and order.custom == {}
+    assert bare.total == Decimal("0.00") and bare.status == "paid" and bare.currency == "USD"
+
+    def lines(o):
+        return list(o.lines.values_list(*[f.attname for f in OrderLine._meta.concrete_fields][2:]))
+
+    assert lines(order) == lines(single) and len(lines(order)) == 2
+    content_type = ContentType.objects.get_for_model(Order)
+
+    def history(pk):
+        entries = list(
+            HistoryEntry.objects.filter(content_type=content_type, object_id=pk).values_list(
+                "action", "actor_id", "changes"
+            )
+        )
+        return [(a, u, {k: v for k, v in c.items() if k != "number"}) for a, u, c in entries]
+
+    assert history(first) == history(single.pk) and history(first)[0][2]["ordered_at"][1].startswith(
+        "2024-05-31T"
+    )
+
+    def event(pk):
+        found = OutboxEvent.objects.get(object_type="commerce.order", object_id=pk)
+        return (
+            found.name,
+            found.actor_id,
+            {k: v for k, v in found.payload.items() if k not in {"id", "number"}},
+        )
+
+    assert event(first) == event(single.pk)
+    assert SearchDocument.objects.get(id=document_id("order", first)).text == document_text(
+        "TWO Alice Smith Acme"
+    )
+    summary = ContactPurchaseSummary.objects.get(contact=alice)
+    assert summary.order_count == 3 and summary.total_spent == 2 * single.total
+    assert CompanyPurchaseSummary.objects.get(company=acme).order_count == 2
