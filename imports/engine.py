@@ -40,7 +40,9 @@ from .models import ImportJob, ImportRow
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 5000
+# Rows per batch (one transaction each). Everything an import holds is a batch's: at 2,500 a 1M-row import
+# stays near 300 MB of private memory (5,000: ~400 MB, for 3 % more rows per second).
+BATCH_SIZE = 2500
 # From this many rows, reading the file and validating run in a forked second process, one batch ahead.
 FORK_FROM_ROWS = 20_000
 SUSPECT_SLICE = 1000  # contacts per duplicate check (ImportRun.suspects)
@@ -476,8 +478,9 @@ class ImportRun:
             if company_id:
                 bulk.contact_plan_link_company(row.plan, company_id)
             good.append((row, row.plan))
+        people = [_person_of(plan) for _, plan in good]
         # Before the write: afterwards every row would find itself.
-        suspects = self.suspects([plan for _, plan in good])
+        suspects = self.suspects(people)
         if self.dry_run:
             ids = [0] * len(good)
         else:
@@ -490,7 +493,6 @@ class ImportRun:
                 ids = bulk.contacts_plans_write(
                     actor=self.actor, plans=[p for _, p in good], company_names=names
                 )
-        people = [_person_of(plan) for _, plan in good]
         within = matching.pairs_within(
             [
                 matching.contact_facts(
@@ -516,10 +518,10 @@ class ImportRun:
                 self.seen_keys.add(row.key_value)
         return report
 
-    def suspects(self, plans: list[dict]) -> list[list]:
-        """For each contact about to be created, the existing contacts it probably duplicates (same
-        e-mail or phone, or the same last name at the same company, scored like the duplicate job)."""
-        people = [_person_of(plan) for plan in plans]
+    def suspects(self, people: list[dict]) -> list[list]:
+        """For each contact about to be created (`_person_of` its plan), the existing contacts it probably
+        duplicates (same e-mail or phone, or the same last name at the same company, scored like the
+        duplicate job)."""
         # In slices: what the check holds in memory grows with the candidates of the people it checks.
         found: list[list] = []
         for start in range(0, len(people), SUSPECT_SLICE):
