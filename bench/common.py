@@ -586,6 +586,55 @@ def raw_cursor():
     return connection.connection.cursor()
 
 
+def csv_floor(path: str, vendor: str, tables: dict[str, str], rows_of, batch_size: int = 5000) -> float:
+    """The raw floor of a file import, in rows per second: the CSV file read with `csv.reader` and, per
+    `batch_size` rows, `rows_of(batch, state)` → {table: rows} written into temporary tables
+    `bench_floor_<table>` (`tables`: name → column definitions) with one raw `executemany` (SQLite) or
+    COPY (PostgreSQL) per table; `state` is a dict the callback keeps between batches. No validation,
+    lookups, history, events or search."""
+    import csv
+
+    cursor = raw_cursor()
+    postgres = vendor == "postgresql"
+    for name, columns in tables.items():
+        cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{name}")
+        cursor.execute(f"CREATE TEMP TABLE bench_floor_{name} ({columns})")
+    started = time.perf_counter()
+    rows = 0
+    state: dict = {}
+
+    def write(batch: list) -> None:
+        for name, values in rows_of(batch, state).items():
+            if not values:
+                continue
+            if postgres:
+                with cursor.copy(f"COPY bench_floor_{name} FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in values[0])
+                cursor.executemany(f"INSERT INTO bench_floor_{name} VALUES ({marks})", values)  # noqa: S608
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        batch: list = []
+        for row in reader:
+            rows += 1
+            batch.append(row)
+            if len(batch) == batch_size:
+                write(batch)
+                batch = []
+        if batch:
+            write(batch)
+    if not postgres:
+        cursor.connection.commit()
+    seconds = time.perf_counter() - started
+    for name in tables:
+        cursor.execute(f"DROP TABLE bench_floor_{name}")
+    return rows / seconds if seconds else 0.0
+
+
 def placeholders(sql: str) -> str:
     from django.db import connection
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 import unicodedata
 
-from bench.common import PrivateMemory, Reporter, bench_users, log, raw_cursor
+from bench.common import PrivateMemory, Reporter, bench_users, csv_floor, log
 
 TITLES = ["Buyer", "CTO", "Head of Sales", "Engineer", "Office Manager", "Founder", ""]
 CITIES = [("Berlin", "DE"), ("New York", "US"), ("Paris", "FR"), ("Madrid", "ES"), ("Tokyo", "JP")]
@@ -132,7 +132,7 @@ def run(*, scale: int, db_url: str, **_) -> None:
         # After the import, so that its memory figure starts from a process that has not held the floor's
         # temporary tables (SQLite keeps them in memory: temp_store=MEMORY).
         log("measuring the floor …")
-        floor = _floor(path, connection.vendor)
+        floor = csv_floor(path, connection.vendor, FLOOR_TABLES, _floor_rows)
     if job.status != ImportJob.Status.DONE or job.created_count != scale:
         sample = list(job.rows.filter(outcome="error").values_list("row_number", "errors")[:5])
         raise RuntimeError(
@@ -151,53 +151,23 @@ def run(*, scale: int, db_url: str, **_) -> None:
     log("target at 1M rows: at least 25,000 rows/s with at most 400 MB peak memory.")
 
 
-def _floor(path: str, vendor: str) -> float:
-    """Rows per second for reading the file and writing its contact, e-mail and phone rows raw."""
-    cursor = raw_cursor()
-    postgres = vendor == "postgresql"
-    tables = {
-        "contacts": "id bigint, external_id varchar(100), first_name varchar(100), last_name varchar(100), "
-        "email varchar(254), phone varchar(32), job_title varchar(150)",
-        "emails": "contact_id bigint, email varchar(254)",
-        "phones": "contact_id bigint, number varchar(32)",
+FLOOR_TABLES = {
+    "contacts": "id bigint, external_id varchar(100), first_name varchar(100), last_name varchar(100), "
+    "email varchar(254), phone varchar(32), job_title varchar(150)",
+    "emails": "contact_id bigint, email varchar(254)",
+    "phones": "contact_id bigint, number varchar(32)",
+}
+
+
+def _floor_rows(batch: list, state: dict) -> dict[str, list]:
+    """The contact, e-mail and phone rows of a batch of the file, numbered as read."""
+    offset = state.get("offset", 0)
+    state["offset"] = offset + len(batch)
+    return {
+        "contacts": [(offset + i, r[0], r[1], r[2], r[3], r[4], r[6]) for i, r in enumerate(batch)],
+        "emails": [(offset + i, r[3]) for i, r in enumerate(batch)],
+        "phones": [(offset + i, r[4]) for i, r in enumerate(batch)],
     }
-    for name, columns in tables.items():
-        cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{name}")
-        cursor.execute(f"CREATE TEMP TABLE bench_floor_{name} ({columns})")
-    started = time.perf_counter()
-    rows = 0
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        batch: list = []
-        for row in reader:
-            rows += 1
-            batch.append(row)
-            if len(batch) == 5000:
-                _floor_write(cursor, batch, rows - len(batch), postgres)
-                batch = []
-        if batch:
-            _floor_write(cursor, batch, rows - len(batch), postgres)
-    if not postgres:
-        cursor.connection.commit()
-    seconds = time.perf_counter() - started
-    for name in tables:
-        cursor.execute(f"DROP TABLE bench_floor_{name}")
-    return rows / seconds if seconds else 0.0
-
-
-def _floor_write(cursor, batch: list, offset: int, postgres: bool) -> None:
-    contacts = [(offset + i, r[0], r[1], r[2], r[3], r[4], r[6]) for i, r in enumerate(batch)]
-    emails = [(offset + i, r[3]) for i, r in enumerate(batch)]
-    phones = [(offset + i, r[4]) for i, r in enumerate(batch)]
-    for name, rows in (("contacts", contacts), ("emails", emails), ("phones", phones)):
-        if postgres:
-            with cursor.copy(f"COPY bench_floor_{name} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in rows[0])
-            cursor.executemany(f"INSERT INTO bench_floor_{name} VALUES ({marks})", rows)  # noqa: S608
 
 
 def _cleanup(job) -> None:

@@ -45,7 +45,7 @@ import tempfile
 import time
 from array import array
 
-from bench.common import PrivateMemory, Reporter, bench_users, log, raw_cursor
+from bench.common import PrivateMemory, Reporter, bench_users, csv_floor, log
 
 # Prefixes of this benchmark's SKUs and order numbers (two letters: too short to enter the search
 # vocabulary, like the run token with its digits), also how leftovers without their job are found.
@@ -66,7 +66,6 @@ ORDER_HEADERS = [
 ]
 PRICES = ["4.90", "9.90", "14.50", "19.90", "29.00", "49.00", "89.00", "149.00", "1,299.00"]
 CHUNK = 5000
-BATCH = 5000  # rows per floor write
 
 
 def product_count(scale: int) -> int:
@@ -240,8 +239,8 @@ def run(*, scale: int, db_url: str, **_) -> None:
         # After the imports, so that their memory figures start from a process that has not held the
         # floor's temporary tables (SQLite keeps them in memory: temp_store=MEMORY).
         log("measuring the floors …")
-        product_floor = _floor(products_path, connection.vendor, _products_tables, _products_write)
-        order_floor = _floor(orders_path, connection.vendor, _orders_tables, _orders_write)
+        product_floor = csv_floor(products_path, connection.vendor, _products_tables(), _products_write)
+        order_floor = csv_floor(orders_path, connection.vendor, _orders_tables(), _orders_write)
 
     lines = _lines_count(order_job)
     if lines != scale:
@@ -357,50 +356,6 @@ def _orders_write(batch: list, state: dict) -> dict[str, list]:
         lines.append((state["id"], state["position"], r[6], r[7], r[8].replace(",", ""), r[9]))
         state["position"] += 1
     return {"orders": orders, "lines": lines}
-
-
-def _floor(path: str, vendor: str, tables_of, rows_of) -> float:
-    """Rows per second for reading the file and writing its rows raw into temporary tables."""
-    cursor = raw_cursor()
-    postgres = vendor == "postgresql"
-    tables = tables_of()
-    for name, columns in tables.items():
-        cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{name}")
-        cursor.execute(f"CREATE TEMP TABLE bench_floor_{name} ({columns})")
-    started = time.perf_counter()
-    rows = 0
-    state: dict = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        batch: list = []
-        for row in reader:
-            rows += 1
-            batch.append(row)
-            if len(batch) == BATCH:
-                _floor_write(cursor, rows_of(batch, state), postgres)
-                batch = []
-        if batch:
-            _floor_write(cursor, rows_of(batch, state), postgres)
-    if not postgres:
-        cursor.connection.commit()
-    seconds = time.perf_counter() - started
-    for name in tables:
-        cursor.execute(f"DROP TABLE bench_floor_{name}")
-    return rows / seconds if seconds else 0.0
-
-
-def _floor_write(cursor, tables: dict[str, list], postgres: bool) -> None:
-    for name, rows in tables.items():
-        if not rows:
-            continue
-        if postgres:
-            with cursor.copy(f"COPY bench_floor_{name} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in rows[0])
-            cursor.executemany(f"INSERT INTO bench_floor_{name} VALUES ({marks})", rows)  # noqa: S608
 
 
 # ---------------------------------------------------------------------------------------------------------
