@@ -12,6 +12,13 @@ documents, the per-row report). Figures:
   database alone does with the same rows in this run: the file read with `csv.reader` and the contact,
   e-mail and phone rows written into temporary tables of the same columns with one raw `executemany`
   (SQLite) or COPY (PostgreSQL) per table and batch, no validation and no history or search.
+- `write_floor` (same line): what the database alone does with the rows an import writes into the real,
+  indexed tables of this database — the contact, its e-mail, phone and address, its history entry and
+  outbox event, its search document (FTS5 or tsvector with their indexes) and its report row — built
+  ahead in Python and written raw (executemany / COPY, and the search upsert) per batch of the import's
+  size, each batch rolled back; over the first WRITE_FLOOR_ROWS rows of the file, timed without building
+  or rolling back. It leaves out commits, look-ups and validation, so it bounds from above what any
+  import that writes these rows can reach on this database.
 - `peak_rss_mb` (in every line): the peak resident memory of the process, which on SQLite includes the
   database file's pages mapped by `mmap_size` (up to 256 MB, shared with the kernel's cache);
   `peak_private_mb`: the peak private memory of the import — its process and the forked validator —
@@ -133,6 +140,11 @@ def run(*, scale: int, db_url: str, **_) -> None:
         # temporary tables (SQLite keeps them in memory: temp_store=MEMORY).
         log("measuring the floor …")
         floor = csv_floor(path, connection.vendor, FLOOR_TABLES, _floor_rows)
+        log("removing the imported contacts …")
+        _cleanup(job, discard=False)
+        log(f"measuring the write floor over {min(scale, WRITE_FLOOR_ROWS):,} rows …")
+        write_floor = _write_floor(path, job.pk, admin.pk)
+        services.import_discard(job)
     if job.status != ImportJob.Status.DONE or job.created_count != scale:
         sample = list(job.rows.filter(outcome="error").values_list("row_number", "errors")[:5])
         raise RuntimeError(
@@ -140,14 +152,17 @@ def run(*, scale: int, db_url: str, **_) -> None:
             f"created {job.created_count:,}, errors {job.error_count:,}: {sample}"
         )
     rate = scale / seconds
-    log(f"imported {scale:,} rows in {seconds:,.1f} s: {rate:,.0f} rows/s (floor {floor:,.0f} rows/s)")
+    log(
+        f"imported {scale:,} rows in {seconds:,.1f} s: {rate:,.0f} rows/s (floor {floor:,.0f} rows/s, "
+        f"write floor into the indexed tables {write_floor:,.0f} rows/s)"
+    )
     log(
         f"peak private memory (the import and its forked validator): {memory.peak_mb:,.0f} MB; "
         f"possible duplicates reported: {job.duplicate_count:,}"
     )
-    reporter.emit("rows_per_s", rate, floor, rate=True, peak_private_mb=memory.peak_mb)
-    log("removing the imported contacts …")
-    _cleanup(job)
+    reporter.emit(
+        "rows_per_s", rate, floor, rate=True, peak_private_mb=memory.peak_mb, write_floor=round(write_floor)
+    )
     log("target at 1M rows: at least 25,000 rows/s with at most 400 MB peak memory.")
 
 
@@ -170,7 +185,153 @@ def _floor_rows(batch: list, state: dict) -> dict[str, list]:
     }
 
 
-def _cleanup(job) -> None:
+WRITE_FLOOR_ROWS = 200_000
+
+
+def _write_floor(path: str, job_id: int, actor_id: int) -> float:
+    """Rows per second of the raw writes an import makes per row, into the real tables (see the module's
+    docstring); every batch is rolled back, so the database stays as it was."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from contacts.bulk import _CONTACT_COLUMNS, _CONTACT_DEFAULTS
+    from contacts.models import Address, Contact, ContactEmail, ContactPhone
+    from contacts.services import ADDRESS_FIELDS, CONTACT_FIELDS
+    from core.bulkwrite import Writer
+    from core.models import HistoryEntry, OutboxEvent
+    from core.search import backend_for, document_id
+    from core.search.text import document_text
+    from imports.engine import BATCH_SIZE
+    from imports.models import ImportRow
+
+    content_type = ContentType.objects.get_for_model(Contact).pk
+    backend, search_connection = backend_for("default")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Contact._meta.db_table}")  # noqa: S608
+        next_id = cursor.fetchone()[0] + 1_000_000
+    writer = Writer()
+    now = writer.now_db
+    written, seconds = 0, 0.0
+    parts: dict[str, float] = {}
+
+    def write(batch: list[list[str]]) -> float:
+        nonlocal next_id
+        tables: dict = {
+            m: [] for m in (Contact, ContactEmail, ContactPhone, Address, HistoryEntry, OutboxEvent)
+        }
+        documents, report = [], []
+        for external_id, first, last, email, phone, _company, title, city, country, _tags in batch:
+            pk, next_id = next_id, next_id + 1
+            values = {**_CONTACT_DEFAULTS, "external_id": external_id, "first_name": first, "last_name": last}
+            values["job_title"] = title
+            email, phone = email.lower(), "+1" + "".join(c for c in phone if c.isdigit())
+            tables[Contact].append(
+                (
+                    pk,
+                    now,
+                    now,
+                    actor_id,
+                    None,
+                    1,
+                    "{}",
+                    *(values[n] for n in CONTACT_FIELDS),
+                    email,
+                    phone,
+                    None,
+                )
+            )
+            tables[ContactEmail].append((pk, email, "work", True))
+            tables[ContactPhone].append((pk, phone, phone, "mobile", True))
+            address = {**dict.fromkeys(ADDRESS_FIELDS, ""), "kind": "work", "city": city, "country": country}
+            tables[Address].append((pk, *(address[k] for k in ADDRESS_FIELDS), True))
+            snapshot = {**values, "email": email, "phone": phone, "owner_id": actor_id}
+            changes = writer.json({k: [None, v] for k, v in snapshot.items() if v not in ("", None)})
+            tables[HistoryEntry].append((content_type, pk, "created", actor_id, now, changes))
+            tables[OutboxEvent].append(
+                (
+                    "contact.created",
+                    "contacts.contact",
+                    pk,
+                    actor_id,
+                    writer.json({"id": pk, **snapshot}),
+                    now,
+                    0,
+                    "",
+                )
+            )
+            doc = document_id("contact", pk)
+            documents.append(
+                (doc, "contact", pk, document_text(f"{first} {last} {email} {phone}"), actor_id, None)
+            )
+            report.append((job_id, 0, "contact", "created", pk, "{}", None, "[]"))
+        columns = {
+            Contact: _CONTACT_COLUMNS,
+            ContactEmail: ["contact_id", "email", "label", "is_primary"],
+            ContactPhone: ["contact_id", "number", "raw", "label", "is_primary"],
+            Address: ["contact_id", *ADDRESS_FIELDS, "is_primary"],
+            HistoryEntry: ["content_type_id", "object_id", "action", "actor_id", "created_at", "changes"],
+            OutboxEvent: [
+                "name",
+                "object_type",
+                "object_id",
+                "actor_id",
+                "payload",
+                "created_at",
+                "attempts",
+                "last_error",
+            ],
+        }
+        report_columns = [
+            "job_id",
+            "row_number",
+            "object_type",
+            "outcome",
+            "object_id",
+            "errors",
+            "before",
+            "duplicates",
+        ]
+        with transaction.atomic():
+            started = mark = time.perf_counter()
+            for model, rows in tables.items():
+                writer.insert(model, columns[model], rows)
+                mark = _lap(parts, model._meta.db_table, mark)
+            backend.upsert(search_connection, documents)
+            mark = _lap(parts, "search", mark)
+            writer.insert(ImportRow, report_columns, report)
+            _lap(parts, ImportRow._meta.db_table, mark)
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return elapsed
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        batch: list = []
+        for row in reader:
+            if written >= WRITE_FLOOR_ROWS:
+                break
+            batch.append(row)
+            written += 1
+            if len(batch) == BATCH_SIZE:
+                seconds += write(batch)
+                batch = []
+        if batch:
+            seconds += write(batch)
+    if written:
+        log(
+            "write floor, µs per row: " + ", ".join(f"{k} {v * 1e6 / written:,.1f}" for k, v in parts.items())
+        )
+    return written / seconds if seconds else 0.0
+
+
+def _lap(parts: dict[str, float], name: str, mark: float) -> float:
+    now = time.perf_counter()
+    parts[name] = parts.get(name, 0.0) + now - mark
+    return now
+
+
+def _cleanup(job, *, discard: bool = True) -> None:
     """Remove what the import wrote (contacts and everything hanging off them), chunk by chunk."""
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
@@ -198,7 +359,8 @@ def _cleanup(job) -> None:
             )
             search.remove("contact", chunk)
             Contact.objects.filter(pk__in=chunk)._raw_delete("default")
-    services.import_discard(job)  # the job and its stored upload
+    if discard:
+        services.import_discard(job)  # the job and its stored upload
     if len(ids) >= search.OPTIMIZE_AFTER_REMOVED:
         # As an import's undo does: without it the next benchmarks' searches read past the removed
         # documents' entries (SQLite FTS5), several times slower.

@@ -72,11 +72,22 @@ class Order(Record):
 
     # Real foreign keys (merging contacts or companies moves them); PROTECT keeps purchase history from
     # vanishing with a deleted customer: contacts and companies are archived, not deleted.
+    # Indexed by order_contact_idx / order_company_idx, which lead with them.
     contact = models.ForeignKey(
-        "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     company = models.ForeignKey(
-        "contacts.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "contacts.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     number = models.CharField(max_length=64, unique=True)
     ordered_at = models.DateTimeField(default=timezone.now)
@@ -121,7 +132,9 @@ class OrderLine(models.Model):
     percentage from 0 to 100. `sku`, `description` and `category` are copied from the product (when one
     is given) so the line keeps what was sold even if the catalogue changes."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(  # indexed by orderline_order_idx (order, position)
+        Order, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sku = models.CharField(max_length=64, blank=True)
@@ -181,8 +194,8 @@ class CompanyPurchaseSummary(PurchaseSummary):
 
 
 class ContactPurchaseCategory(models.Model):
-    contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="purchase_categories"
+    contact = models.ForeignKey(  # indexed by the (contact, category) unique constraint
+        "contacts.Contact", on_delete=models.CASCADE, related_name="purchase_categories", db_index=False
     )
     category = models.CharField(max_length=100)
     order_count = models.PositiveIntegerField(default=0)
@@ -199,8 +212,8 @@ class ContactPurchaseCategory(models.Model):
 
 
 class CompanyPurchaseCategory(models.Model):
-    company = models.ForeignKey(
-        "contacts.Company", on_delete=models.CASCADE, related_name="purchase_categories"
+    company = models.ForeignKey(  # indexed by the (company, category) unique constraint
+        "contacts.Company", on_delete=models.CASCADE, related_name="purchase_categories", db_index=False
     )
     category = models.CharField(max_length=100)
     order_count = models.PositiveIntegerField(default=0)

@@ -90,8 +90,13 @@ class Contact(Record):
     phone = models.CharField(max_length=32, blank=True)
     job_title = models.CharField(max_length=150, blank=True)
     birthday = models.DateField(null=True, blank=True)
-    company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="primary_contacts"
+    company = models.ForeignKey(  # indexed by contact_company_idx (company, id)
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="primary_contacts",
+        db_index=False,
     )
     lifecycle_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.LEAD)
     source = models.CharField(max_length=100, blank=True)
@@ -126,7 +131,8 @@ class Contact(Record):
 class ContactEmail(models.Model):
     """One of a contact's e-mail addresses, stored lower-cased for exact lookup."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    # Indexed by the (contact, email) unique constraint.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails", db_index=False)
     email = models.CharField(max_length=254)
     label = models.CharField(max_length=20, default="work")
     is_primary = models.BooleanField(default=False)
@@ -143,7 +149,8 @@ class ContactEmail(models.Model):
 class ContactPhone(models.Model):
     """One of a contact's phone numbers, normalised to E.164 (`number`) with the text as typed."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    # Indexed by the (contact, number) unique constraint.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", db_index=False)
     number = models.CharField(max_length=32)
     raw = models.CharField(max_length=64, blank=True)
     label = models.CharField(max_length=20, default="mobile")

@@ -12,6 +12,16 @@ Two things make a million-row import's process grow well past what one batch nee
   for it, but glibc keeps most of the freed pages in its heap, where the next batch lands in different
   places and the process's resident size creeps up. `free_heap()` asks glibc to return free pages
   (`malloc_trim(0)`, a few milliseconds); elsewhere it does nothing.
+
+And one thing that costs a long job time rather than memory:
+
+- **Checkpoints after every batch.** In WAL mode SQLite copies the log back into the database file
+  whenever it passes `wal_autocheckpoint` pages (1,000 by default, 4 MB), at the commit that passed it.
+  A batch of an import dirties far more than that, all over the indexes, so every batch paid for a
+  checkpoint that rewrote the same hot pages (index interiors, the search index's newest segments) the
+  previous one had. `sqlite_checkpoints(pages)` lets the log grow to `pages` for a block and checkpoints
+  once at its end (measured: 50,000 rows into the 1M benchmark database, commits 7.9 s → 1.3 s, plus
+  2.8 s for the final checkpoint).
 """
 
 from __future__ import annotations
@@ -62,3 +72,25 @@ def sqlite_cache(kib: int, using: str = "default") -> Iterator[None]:
         if connection.connection is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = {previous}")
+
+
+@contextlib.contextmanager
+def sqlite_checkpoints(pages: int, using: str = "default") -> Iterator[None]:
+    """Within the block, SQLite checkpoints its WAL only past `pages` pages; at the end, once (a passive
+    checkpoint: it never waits for readers), and the connection's own limit is back (no-op elsewhere)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(pages), 1)}")
+    try:
+        yield
+    finally:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+                if not connection.in_atomic_block:
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

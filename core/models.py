@@ -22,10 +22,19 @@ class Record(TimestampedModel):
     """A CRM record: owned by a user, optionally shared with a team, versioned for optimistic
     concurrency, archived rather than deleted, and carrying custom-field values."""
 
+    # No single-column indexes: every concrete record declares (owner, id) and (team, id), which serve the
+    # same lookups (and the visibility rules' ordered scans); a second index would only slow each write.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    team = models.ForeignKey("users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     version = models.PositiveIntegerField(default=1)
     archived_at = models.DateTimeField(null=True, blank=True)
     custom = models.JSONField(default=dict, blank=True)
