@@ -194,14 +194,14 @@ def _write_floor(path: str, job_id: int, actor_id: int) -> float:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
 
-    from contacts.bulk import _CONTACT_COLUMNS, _CONTACT_DEFAULTS
+    from contacts.bulk import _CONTACT_COLUMNS, _CONTACT_DEFAULTS, EMAIL_COLUMNS, PHONE_COLUMNS
     from contacts.models import Address, Contact, ContactEmail, ContactPhone
     from contacts.services import ADDRESS_FIELDS, CONTACT_FIELDS
-    from core.bulkwrite import Writer
+    from core.bulkwrite import EVENT_COLUMNS, HISTORY_COLUMNS, Writer
     from core.models import HistoryEntry, OutboxEvent
     from core.search import backend_for, document_id
     from core.search.text import document_text
-    from imports.engine import BATCH_SIZE
+    from imports.engine import BATCH_SIZE, REPORT_COLUMNS
     from imports.models import ImportRow
 
     content_type = ContentType.objects.get_for_model(Contact).pk
@@ -266,31 +266,12 @@ def _write_floor(path: str, job_id: int, actor_id: int) -> float:
             report.append((job_id, 0, "contact", "created", pk, "{}", None, "[]"))
         columns = {
             Contact: _CONTACT_COLUMNS,
-            ContactEmail: ["contact_id", "email", "label", "is_primary"],
-            ContactPhone: ["contact_id", "number", "raw", "label", "is_primary"],
+            ContactEmail: EMAIL_COLUMNS,
+            ContactPhone: PHONE_COLUMNS,
             Address: ["contact_id", *ADDRESS_FIELDS, "is_primary"],
-            HistoryEntry: ["content_type_id", "object_id", "action", "actor_id", "created_at", "changes"],
-            OutboxEvent: [
-                "name",
-                "object_type",
-                "object_id",
-                "actor_id",
-                "payload",
-                "created_at",
-                "attempts",
-                "last_error",
-            ],
+            HistoryEntry: HISTORY_COLUMNS,
+            OutboxEvent: EVENT_COLUMNS,
         }
-        report_columns = [
-            "job_id",
-            "row_number",
-            "object_type",
-            "outcome",
-            "object_id",
-            "errors",
-            "before",
-            "duplicates",
-        ]
         with transaction.atomic():
             started = mark = time.perf_counter()
             for model, rows in tables.items():
@@ -298,7 +279,7 @@ def _write_floor(path: str, job_id: int, actor_id: int) -> float:
                 mark = _lap(parts, model._meta.db_table, mark)
             backend.upsert(search_connection, documents)
             mark = _lap(parts, "search", mark)
-            writer.insert(ImportRow, report_columns, report)
+            writer.insert(ImportRow, REPORT_COLUMNS, report)
             _lap(parts, ImportRow._meta.db_table, mark)
             elapsed = time.perf_counter() - started
             transaction.set_rollback(True)

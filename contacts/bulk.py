@@ -383,6 +383,10 @@ _CONTACT_COLUMNS = [
 ]
 
 
+EMAIL_COLUMNS = ["contact_id", "email", "label", "is_primary"]
+PHONE_COLUMNS = ["contact_id", "number", "raw", "label", "is_primary"]
+
+
 def _contact_clean(data, *, context) -> tuple[dict | None, dict[str, list[str]]]:
     """Validate one row as `contact_create` would; company visibility is checked later, per batch."""
     if not isinstance(data, dict):
@@ -611,8 +615,8 @@ def _contacts_write(plans: list[dict], company_names: dict[int, str], actor_id) 
         text = document_text_merge(plan["search_text"], company_texts.get(company_id, ""))
         documents.append((contact_id, text, owner_id, team_id))
     writer.insert(Contact, _CONTACT_COLUMNS, contact_rows)
-    writer.insert(ContactEmail, ["contact_id", "email", "label", "is_primary"], email_rows)
-    writer.insert(ContactPhone, ["contact_id", "number", "raw", "label", "is_primary"], phone_rows)
+    writer.insert(ContactEmail, EMAIL_COLUMNS, email_rows)
+    writer.insert(ContactPhone, PHONE_COLUMNS, phone_rows)
     writer.insert(Address, ["contact_id", *ADDRESS_FIELDS, "is_primary"], address_rows)
     writer.insert(ContactRole, ["contact_id", "company_id", "title", "is_primary"], role_rows)
     writer.insert(Contact.tags.through, ["contact_id", "tag_id"], tag_rows)

@@ -28,6 +28,19 @@ from core.events import _schedule_delivery
 from core.history import to_json_value
 from core.models import HistoryEntry, OutboxEvent
 
+# The columns of a `created` history entry and of an outbox event (Writer.history, Writer.events).
+HISTORY_COLUMNS = ["content_type_id", "object_id", "action", "actor_id", "created_at", "changes"]
+EVENT_COLUMNS = [
+    "name",
+    "object_type",
+    "object_id",
+    "actor_id",
+    "payload",
+    "created_at",
+    "attempts",
+    "last_error",
+]
+
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:
     """`count` new ids for `model`, to insert with (call inside the transaction that inserts them)."""
@@ -103,7 +116,7 @@ class Writer:
         now = self.now_db
         self.insert(
             HistoryEntry,
-            ["content_type_id", "object_id", "action", "actor_id", "created_at", "changes"],
+            HISTORY_COLUMNS,
             [
                 (
                     content_type_id,
@@ -123,16 +136,7 @@ class Writer:
         now = self.now_db
         self.insert(
             OutboxEvent,
-            [
-                "name",
-                "object_type",
-                "object_id",
-                "actor_id",
-                "payload",
-                "created_at",
-                "attempts",
-                "last_error",
-            ],
+            EVENT_COLUMNS,
             [(name, object_type, object_id, actor_id, self.json(p), now, 0, "") for object_id, p in payloads],
         )
         if payloads:

@@ -56,41 +56,39 @@ def free_heap() -> bool:
 
 
 @contextlib.contextmanager
-def sqlite_cache(kib: int, using: str = "default") -> Iterator[None]:
-    """Within the block, the connection's SQLite page cache holds at most `kib` KiB (no-op elsewhere)."""
+def _sqlite_pragma(using: str, name: str, value: int) -> Iterator[bool]:
+    """Set the connection's integer PRAGMA `name` to `value` for the block and put its own value back after
+    (also after an error); yields whether it did (False, and no-op, on other databases)."""
     connection = connections[using]
     if connection.vendor != "sqlite":
-        yield
+        yield False
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
+        cursor.execute(f"PRAGMA {name}")
         previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-abs(int(kib))}")
+        cursor.execute(f"PRAGMA {name} = {int(value)}")
     try:
-        yield
+        yield True
     finally:
         if connection.connection is not None:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {previous}")
+                cursor.execute(f"PRAGMA {name} = {previous}")
+
+
+@contextlib.contextmanager
+def sqlite_cache(kib: int, using: str = "default") -> Iterator[None]:
+    """Within the block, the connection's SQLite page cache holds at most `kib` KiB (no-op elsewhere)."""
+    with _sqlite_pragma(using, "cache_size", -abs(int(kib))):
+        yield
 
 
 @contextlib.contextmanager
 def sqlite_checkpoints(pages: int, using: str = "default") -> Iterator[None]:
     """Within the block, SQLite checkpoints its WAL only past `pages` pages; at the end, once (a passive
     checkpoint: it never waits for readers), and the connection's own limit is back (no-op elsewhere)."""
+    with _sqlite_pragma(using, "wal_autocheckpoint", max(int(pages), 1)) as applied:
+        yield
     connection = connections[using]
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(pages), 1)}")
-    try:
-        yield
-    finally:
-        if connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA wal_autocheckpoint = {previous}")
-                if not connection.in_atomic_block:
-                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    if applied and connection.connection is not None and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -52,6 +52,17 @@ JOB_CACHE_KIB = 16 * 1024
 # SQLite's WAL while a job runs: checkpointed past 64k pages (256 MB) instead of after every batch
 # (core.memory.sqlite_checkpoints).
 JOB_CHECKPOINT_PAGES = 65_536
+# The columns of a report row (ImportRun.write_report).
+REPORT_COLUMNS = [
+    "job_id",
+    "row_number",
+    "object_type",
+    "outcome",
+    "object_id",
+    "errors",
+    "before",
+    "duplicates",
+]
 MODEL_OF = {"contacts": Contact, "companies": Company}
 NOUN_OF = {"contacts": "contact", "companies": "company", "products": "product", "orders": "order"}
 STAGES = {str(label).lower(): value for value, label in Contact.Stage.choices} | {
@@ -580,7 +591,7 @@ class ImportRun:
         writer = bulk.Writer()
         writer.insert(
             ImportRow,
-            ["job_id", "row_number", "object_type", "outcome", "object_id", "errors", "before", "duplicates"],
+            REPORT_COLUMNS,
             [
                 (
                     self.job.pk,
